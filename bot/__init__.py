@@ -1,0 +1,1 @@
+"""Rasa-side code (bot environment only): the signed input channel and custom components."""

@@ -1,0 +1,137 @@
+"""The gateway's private door into Rasa.
+
+Every request is signed by the gateway (see :mod:`hotline.signing`); anything unsigned,
+stale or tampered with is refused before it reaches the dialogue engine. The request
+carries the pseudonymous conversation id, the text, the message id and trusted metadata
+(channel, identity context). The answer is the bot's messages plus ``meta`` read back from
+the tracker: intent, confidence and the retrieval intent that answered.
+
+Delivery is idempotent by message id: when the gateway retries a message that Rasa has
+already processed (it crashed before recording the answer), the stored answer is
+returned instead of running the turn twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from hotline import signing
+
+logger = logging.getLogger(__name__)
+
+SECRET_ENV = "HOTLINE_SIGNING_SECRET"  # noqa: S105 (a variable name, not a secret)
+MAX_TEXT = 2000
+
+
+class SignedGatewayInput(InputChannel):
+    """Input channel for requests signed by the 12333 gateway."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "hotline"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "SignedGatewayInput":
+        credentials = credentials or {}
+        window = int(credentials.get("window_s", signing.DEFAULT_WINDOW_S))
+        return cls(window=window)
+
+    def __init__(self, window: int = signing.DEFAULT_WINDOW_S) -> None:
+        self.window = window
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint("hotline_gateway", __name__)
+        channel = self
+
+        @hook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            secret = os.environ.get(SECRET_ENV, "").encode()
+            try:
+                signing.verify(secret, request.body, request.headers, window=channel.window)
+            except signing.SignatureError as exc:
+                # Never log the body: it may hold a citizen's words.
+                logger.warning("gateway request refused: %s", exc)
+                return response.json({"error": "unauthorized"}, status=401)
+            try:
+                payload = json.loads(request.body)
+                sender = str(payload["sender"])
+                text = str(payload.get("text") or "")[:MAX_TEXT]
+                message_id = str(payload["message_id"])
+                metadata = dict(payload.get("metadata") or {})
+            except (ValueError, KeyError, TypeError):
+                return response.json({"error": "bad request"}, status=400)
+
+            agent = request.app.ctx.agent
+            replayed = await _answer_already_given(agent, sender, message_id)
+            if replayed is not None:
+                return response.json(replayed)
+
+            collector = CollectingOutputChannel()
+            await on_new_message(
+                UserMessage(
+                    text,
+                    collector,
+                    sender,
+                    input_channel=str(metadata.get("channel") or channel.name()),
+                    message_id=message_id,
+                    metadata=metadata,
+                )
+            )
+            tracker = await agent.tracker_store.retrieve(sender)
+            meta = _meta(tracker.latest_message.parse_data if tracker else {})
+            return response.json({"messages": collector.messages, "meta": meta, "replayed": False})
+
+        return hook
+
+
+async def _answer_already_given(agent: Any, sender: str, message_id: str) -> Optional[dict]:
+    tracker = await agent.tracker_store.retrieve(sender)
+    if tracker is None:
+        return None
+    events = list(tracker.events)
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if isinstance(event, UserUttered) and event.message_id == message_id:
+            messages: List[Dict[str, Any]] = []
+            for later in events[index + 1 :]:
+                if isinstance(later, UserUttered):
+                    break
+                if isinstance(later, BotUttered):
+                    message = {"recipient_id": sender, "text": later.text}
+                    message.update({k: v for k, v in (later.data or {}).items() if v})
+                    messages.append(message)
+            return {"messages": messages, "meta": _meta(event.parse_data), "replayed": True}
+    return None
+
+
+def _meta(parse_data: Dict[str, Any]) -> Dict[str, Any]:
+    intent = parse_data.get("intent") or {}
+    meta: Dict[str, Any] = {
+        "intent": intent.get("name"),
+        "confidence": round(float(intent.get("confidence") or 0.0), 4),
+        "faq_id": None,
+        "retrieval_confidence": None,
+    }
+    selector = parse_data.get("response_selector") or {}
+    for key, value in selector.items():
+        if key == "all_retrieval_intents":
+            continue
+        chosen = (value or {}).get("response") or {}
+        retrieval = chosen.get("intent_response_key")
+        if retrieval and meta["intent"] and retrieval.startswith(f"{meta['intent']}/"):
+            meta["faq_id"] = retrieval.split("/", 1)[1]
+            meta["retrieval_confidence"] = round(float(chosen.get("confidence") or 0.0), 4)
+    return meta

@@ -1,0 +1,28 @@
+"""Operations: health and metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from channels import health, metrics
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["运维"], summary="各组件健康状态")
+async def healthz(request: Request) -> JSONResponse:
+    services = request.app.state.services
+    checks = {
+        "redis": health.redis_check(services.redis),
+        "rasa": health.http_check(services.http, services.settings.rasa_url + "/webhooks/hotline/"),
+        "actions": health.http_check(services.http, services.settings.actions_url + "/health"),
+    }
+    healthy, body = await health.report(checks)
+    return JSONResponse(body, status_code=200 if healthy else 503)
+
+
+@router.get("/metrics", tags=["运维"], summary="Prometheus 指标")
+async def prometheus() -> Response:
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,101 @@
+"""``hotline``: the operator's command line (run, train, status, kb …)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Sequence
+
+import httpx
+
+from hotline import paths
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from hotline import supervisor, training
+
+    started = time.monotonic()
+    print("① 检查并训练对话模型…")
+    model = training.train()
+    print("② 启动服务…")
+    stack = supervisor.Stack(supervisor.Ports.from_env(), model=model)
+    try:
+        stack.start_all()
+    except supervisor.StartupError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        stack.stop_all()
+        return 1
+    except KeyboardInterrupt:
+        stack.stop_all()
+        return 130
+    print(f"\n12333 智能客服已启动（用时 {time.monotonic() - started:.0f} 秒）：")
+    for label, url in stack.urls().items():
+        print(f"  {label:8s} {url}")
+    print(f"  日志目录   {paths.LOGS}\n按 Ctrl-C 停止全部服务。")
+    stack.run_forever()
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from hotline import training
+
+    try:
+        training.train(force=args.force)
+    except RuntimeError as exc:
+        print(f"✗ {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    url = args.url.rstrip("/") + "/healthz"
+    try:
+        response = httpx.get(url, timeout=5)
+    except httpx.HTTPError as exc:
+        print(f"✗ 网关 {args.url} 无法连接（{type(exc).__name__}）：系统可能没有启动，请运行 make run。")
+        return 2
+    body = response.json()
+    for name, info in body.get("components", {}).items():
+        mark = "✓" if info.get("status") == "ok" else "✗"
+        detail = f"{info.get('latency_ms')} ms" if info.get("status") == "ok" else info.get("error", "")
+        print(f"  {mark} {name:10s} {info.get('status'):12s} {detail}")
+    print("整体状态：" + ("正常" if response.status_code == 200 else "异常（关键组件不可用）"))
+    return 0 if response.status_code == 200 else 1
+
+
+def cmd_kb(args: argparse.Namespace) -> int:
+    from hotline.kb import lint
+
+    if args.kb_command == "lint":
+        return lint.main()
+    if args.kb_command == "stats":
+        print(json.dumps(lint.stats(), ensure_ascii=False, indent=2))
+        return 0
+    return 2
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="hotline", description="12333 智能客服运维命令")
+    sub = root.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="训练（如有变化）并启动全部服务").set_defaults(func=cmd_run)
+    train = sub.add_parser("train", help="编译知识库并训练模型（按指纹缓存）")
+    train.add_argument("--force", action="store_true", help="即使指纹未变也重新训练")
+    train.set_defaults(func=cmd_train)
+    status = sub.add_parser("status", help="查看各组件健康状态")
+    status.add_argument("--url", default="http://127.0.0.1:8000")
+    status.set_defaults(func=cmd_status)
+    kb = sub.add_parser("kb", help="知识库：lint 检查、stats 统计")
+    kb.add_argument("kb_command", choices=["lint", "stats"])
+    kb.set_defaults(func=cmd_kb)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Development secrets: generated once into ``.hotline/secrets.env`` (mode 600).
+
+Production sets the same variables from its own secret store; values already in the
+environment always win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+NAMES = ("HOTLINE_SIGNING_SECRET", "HOTLINE_PSEUDONYM_SECRET")
+
+
+def ensure(path: Path) -> dict[str, str]:
+    values = read(path)
+    missing = [name for name in NAMES if not values.get(name)]
+    if missing:
+        for name in missing:
+            values[name] = secrets.token_hex(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write("# Generated development secrets. Never commit; never reuse in production.\n")
+            handle.writelines(f"{k}={v}\n" for k, v in sorted(values.items()))
+    return {name: os.environ.get(name) or values[name] for name in NAMES}
+
+
+def read(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    values = {}
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.lstrip().startswith("#"):
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip()
+    return values

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Create the two Python 3.10 environments from the lock files. Idempotent: an environment
+# whose lock file has not changed is left alone (a stamp holds the lock's hash).
+#   .venv/bot  rasa 3.6.21 (pydantic 1, TensorFlow 2.12)
+#   .venv/app  gateway, actions (rasa-sdk 3.6), speech, business system, dev tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  if [[ -n "${PYTHON310:-}" ]]; then echo "$PYTHON310"; return; fi
+  if command -v python3.10 >/dev/null 2>&1; then command -v python3.10; return; fi
+  if command -v pyenv >/dev/null 2>&1; then
+    local p; p=$(PYENV_VERSION="$(pyenv versions --bare | grep -E '^3\.10(\.|$)' | tail -n1)" pyenv which python 2>/dev/null || true)
+    if [[ -n "$p" ]]; then echo "$p"; return; fi
+  fi
+  if command -v uv >/dev/null 2>&1; then
+    local p; p=$(uv python find 3.10 2>/dev/null || true)
+    if [[ -n "$p" ]]; then echo "$p"; return; fi
+  fi
+  return 1
+}
+
+PY=$(find_python) || {
+  echo "✗ 需要 Python 3.10（Rasa 3.6.21 只支持 3.8–3.10），但没有找到。" >&2
+  echo "  安装方法任选其一：apt-get install python3.10 python3.10-venv；pyenv install 3.10；uv python install 3.10；" >&2
+  echo "  或设置 PYTHON310=/path/to/python3.10 后重试。" >&2
+  exit 1
+}
+"$PY" -c 'import sys; assert sys.version_info[:2] == (3, 10), sys.version' 2>/dev/null || {
+  echo "✗ $PY 不是 Python 3.10。请设置 PYTHON310 指向 Python 3.10。" >&2; exit 1; }
+"$PY" -c 'import venv, ensurepip' 2>/dev/null || {
+  echo "✗ $PY 缺少 venv/ensurepip（Debian 上请安装 python3.10-venv）。" >&2; exit 1; }
+
+# Our own pins win over any machine-wide pip constraints.
+export PIP_CONSTRAINT="" PIP_DISABLE_PIP_VERSION_CHECK=1
+
+make_env() {
+  local name=$1 lock=$2 extra=${3:-}
+  local dir=.venv/$name stamp=.venv/$name/.lock-sha256
+  local want; want=$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)
+  if [[ -x $dir/bin/python && -f $stamp && $(cat "$stamp") == "$want" ]]; then
+    echo "  ✓ .venv/$name 已是最新"; return
+  fi
+  echo "  … 安装 .venv/$name（$lock）"
+  local started=$SECONDS
+  [[ -x $dir/bin/python ]] || "$PY" -m venv "$dir"
+  "$dir/bin/python" -m pip install -q --upgrade "pip==24.3.1" 2>&1 | grep -v "^WARNING: Location" || true
+  "$dir/bin/python" -m pip install -q --no-deps -r "$lock" 2>&1 | grep -v "^WARNING: Location" || true
+  "$dir/bin/python" -m pip check >/dev/null || { echo "✗ .venv/$name 依赖不一致：" >&2; "$dir/bin/python" -m pip check >&2; exit 1; }
+  if [[ -n $extra ]]; then
+    "$dir/bin/python" -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
+  fi
+  echo "$want" > "$stamp"
+  echo "  ✓ .venv/$name 安装完成（$((SECONDS - started)) 秒）"
+}
+
+echo "准备 Python 环境（$PY）"
+make_env bot requirements/bot.lock
+make_env app requirements/app.lock editable
