@@ -15,7 +15,7 @@ train: setup
 	@$(APP)/hotline train
 
 lint: setup
-	$(APP)/ruff check hotline channels actions bot tests
+	$(APP)/ruff check hotline channels actions bot bench tests
 	$(APP)/hotline kb lint
 
 typecheck: setup

@@ -125,13 +125,16 @@ def _meta(parse_data: Dict[str, Any]) -> Dict[str, Any]:
         "faq_id": None,
         "retrieval_confidence": None,
     }
-    selector = parse_data.get("response_selector") or {}
-    for key, value in selector.items():
-        if key == "all_retrieval_intents":
-            continue
-        chosen = (value or {}).get("response") or {}
-        retrieval = chosen.get("intent_response_key")
-        if retrieval and meta["intent"] and retrieval.startswith(f"{meta['intent']}/"):
-            meta["faq_id"] = retrieval.split("/", 1)[1]
-            meta["retrieval_confidence"] = round(float(chosen.get("confidence") or 0.0), 4)
+    selector = (parse_data.get("response_selector") or {}).get("faq") or {}
+    chosen = selector.get("response") or {}
+    retrieval = chosen.get("intent_response_key") or ""
+    if meta["intent"] == "faq" and retrieval.startswith("faq/"):
+        meta["faq_id"] = retrieval.split("/", 1)[1]
+        meta["retrieval_confidence"] = round(float(chosen.get("confidence") or 0.0), 4)
+    # The closest entries, for clarifying questions and for analytics of misses.
+    meta["candidates"] = [
+        {"faq_id": str(r.get("intent_response_key", "")).split("/", 1)[-1],
+         "confidence": round(float(r.get("confidence") or 0.0), 4)}
+        for r in (selector.get("ranking") or [])[:3]
+    ]
     return meta

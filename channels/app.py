@@ -16,16 +16,18 @@ from redis.asyncio import Redis
 
 from channels import errors, logs, metrics, webchat_outbox
 from channels.adapters import registry
+from channels.answers import Answers
 from channels.dialogue import RasaClient, busy_reply
 from channels.inbound import BotReply, InboundMessage
 from channels.settings import Settings, get_settings
 from channels.stream import InboundStream
 from hotline import paths
 from hotline.identity import anonymous
+from hotline.kb import KnowledgeBase, KnowledgeBaseError, load
+from hotline.retrieval.service import Retriever
 
 log = structlog.get_logger(__name__)
 
-KB_DIR = paths.KB
 
 
 @dataclass
@@ -35,16 +37,16 @@ class Services:
     http: httpx.AsyncClient
     rasa: RasaClient
     stream: InboundStream
+    retriever: Retriever | None
 
 
-def _topics() -> dict[str, str]:
-    from hotline.kb import KnowledgeBaseError, load
-
+def _knowledge() -> KnowledgeBase:
     try:
-        return {entry.id: entry.topic for entry in load(KB_DIR).entries}
+        return load(paths.KB)
     except (KnowledgeBaseError, OSError) as exc:
+        # The bot still answers (from its trained responses); regional wording is lost.
         log.warning("kb.unreadable", error=str(exc))
-        return {}
+        return KnowledgeBase(())
 
 
 def create_app(
@@ -62,14 +64,32 @@ def create_app(
                                health_check_interval=15)
         http = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=1.0), transport=transport)
         secret = settings.signing_secret.get_secret_value().encode()
-        topics = await asyncio.to_thread(_topics)
+        kb = await asyncio.to_thread(_knowledge)
+        answers = Answers(kb, settings.default_region)
+        topics = {entry.id: entry.topic for entry in kb.entries}
+        retriever = None
+        background: list[asyncio.Task[None]] = []
+        if settings.retrieval != "off":
+            fused = settings.retrieval == "fused"
+            retriever = await asyncio.to_thread(Retriever.build, kb, fused, cached_only=True)
+            if fused and retriever.dense is None:
+                # Not built by `hotline train`: answer with BM25 + Rasa meanwhile.
+                log.warning("retrieval.dense_missing", hint="hotline train builds it")
+                background.append(asyncio.create_task(asyncio.to_thread(retriever.complete_dense, kb)))
+            log.info("retrieval.ready", dense=retriever.dense is not None, mode=settings.retrieval)
         rasa = RasaClient(http, settings.rasa_url, secret, settings.rasa_timeout_s, topics)
 
         async def handle(message: InboundMessage) -> BotReply:
             started = time.perf_counter()
             identity = anonymous(message.channel, settings.default_region)
+            extra = {}
+            if retriever is not None and message.text:
+                extra["retrieval"] = await retriever.rank_async(message.text)
             try:
-                reply = await rasa.send(message, identity)
+                reply = await rasa.send(message, identity, extra)
+                region = answers.region_for(identity.region, message.text)
+                short = registry[message.channel].capabilities.short_answers
+                reply = answers.localise(reply, region, short)
             except errors.DialogueUnavailableError:
                 metrics.turns.labels(message.channel, "unavailable").inc()
                 raise
@@ -87,7 +107,7 @@ def create_app(
                                lambda m: busy_reply(m.message_id),
                                retry_idle_s=settings.retry_idle_s,
                                max_deliveries=settings.max_deliveries)
-        app.state.services = Services(settings, redis, http, rasa, stream)
+        app.state.services = Services(settings, redis, http, rasa, stream, retriever)
         consumer = asyncio.create_task(stream.run())
         log.info("gateway.started", port=settings.port, consumer=settings.consumer)
         try:
@@ -97,6 +117,8 @@ def create_app(
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
+            if retriever is not None:
+                retriever.close()
             await http.aclose()
             await redis.aclose()
 

@@ -41,8 +41,9 @@ class RasaClient:
         self._timeout = timeout_s
         self._topics = dict(topics or {})
 
-    async def send(self, message: InboundMessage, identity: IdentityContext) -> BotReply:
-        metadata = {"channel": message.channel, **identity.to_metadata(self._secret)}
+    async def send(self, message: InboundMessage, identity: IdentityContext,
+                   extra: Mapping[str, Any] | None = None) -> BotReply:
+        metadata = {"channel": message.channel, **identity.to_metadata(self._secret), **(extra or {})}
         body = json.dumps(
             {"sender": message.conversation, "text": message.utterance,
              "message_id": message.message_id, "metadata": metadata},
@@ -62,10 +63,15 @@ class RasaClient:
         raw = data.get("meta") or {}
         intent = raw.get("intent")
         faq_id = raw.get("faq_id")
+        topic = self.topic(faq_id)
+        candidates = raw.get("candidates") or []
+        if not faq_id and intent == "nlu_fallback" and candidates:
+            # Not answered, but the clarifying question is about the closest entry's topic.
+            topic = self.topic(candidates[0].get("faq_id"))
         return {
             "intent": intent,
             "confidence": raw.get("confidence"),
-            "topic": self.topic(faq_id),
+            "topic": topic,
             "faq_id": faq_id,
             "handoff": intent in HANDOFF_INTENTS or _has_handoff(data.get("messages") or []),
         }

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import socket
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RetrievalMode = Literal["fused", "bm25", "off"]
 
 
 def _alias(*names: str) -> AliasChoices:
@@ -38,6 +41,8 @@ class Settings(BaseSettings):
     retry_idle_s: float = Field(5.0, validation_alias=_alias("INBOUND_RETRY_IDLE_S"))
     max_deliveries: int = Field(30, validation_alias=_alias("INBOUND_MAX_DELIVERIES"))
     log_level: str = Field("INFO", validation_alias=_alias("LOG_LEVEL"))
+    # fused: dense encoder + BM25 fused with Rasa; bm25: without the encoder; off: Rasa alone.
+    retrieval: RetrievalMode = Field("fused", validation_alias=_alias("HOTLINE_RETRIEVAL"))
 
     @property
     def consumer(self) -> str:

@@ -76,6 +76,23 @@ def cmd_kb(args: argparse.Namespace) -> int:
     return 2
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from hotline import evaluate
+
+    return evaluate.main(args.file, args.url)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(paths.ROOT))
+    if args.bench_name == "nlu":
+        from bench import nlu
+
+        return nlu.main()
+    from bench import foundation
+
+    return foundation.main()
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="hotline", description="12333 智能客服运维命令")
     sub = root.add_subparsers(dest="command", required=True)
@@ -89,6 +106,13 @@ def parser() -> argparse.ArgumentParser:
     kb = sub.add_parser("kb", help="知识库：lint 检查、stats 统计")
     kb.add_argument("kb_command", choices=["lint", "stats"])
     kb.set_defaults(func=cmd_kb)
+    evaluation = sub.add_parser("eval", help="用 JSONL 测试集（q、topic）通过网关评测")
+    evaluation.add_argument("file")
+    evaluation.add_argument("--url", default="http://127.0.0.1:8000")
+    evaluation.set_defaults(func=cmd_eval)
+    bench = sub.add_parser("bench", help="性能测量，结果写入 bench/results/")
+    bench.add_argument("bench_name", choices=["foundation", "nlu"])
+    bench.set_defaults(func=cmd_bench)
     return root
 
 

@@ -35,9 +35,9 @@ PY=$(find_python) || {
 export PIP_CONSTRAINT="" PIP_DISABLE_PIP_VERSION_CHECK=1
 
 make_env() {
-  local name=$1 lock=$2 extra=${3:-}
+  local name=$1 lock=$2 extra=${3:-} extra_lock=${4:-}
   local dir=.venv/$name stamp=.venv/$name/.lock-sha256
-  local want; want=$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)
+  local want; want=$(cat "$lock" $extra_lock pyproject.toml | sha256sum | cut -d' ' -f1)
   if [[ -x $dir/bin/python && -f $stamp && $(cat "$stamp") == "$want" ]]; then
     echo "  ✓ .venv/$name 已是最新"; return
   fi
@@ -47,6 +47,9 @@ make_env() {
   "$dir/bin/python" -m pip install -q --upgrade "pip==24.3.1" 2>&1 | grep -v "^WARNING: Location" || true
   "$dir/bin/python" -m pip install -q --no-deps -r "$lock" 2>&1 | grep -v "^WARNING: Location" || true
   "$dir/bin/python" -m pip check >/dev/null || { echo "✗ .venv/$name 依赖不一致：" >&2; "$dir/bin/python" -m pip check >&2; exit 1; }
+  if [[ -n $extra_lock ]]; then
+    "$dir/bin/python" -m pip install -q --no-deps --require-hashes -r "$extra_lock" 2>&1 | grep -v "^WARNING: Location" || true
+  fi
   if [[ -n $extra ]]; then
     "$dir/bin/python" -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
   fi
@@ -56,4 +59,4 @@ make_env() {
 
 echo "准备 Python 环境（$PY）"
 make_env bot requirements/bot.lock
-make_env app requirements/app.lock editable
+make_env app requirements/app.lock editable requirements/encoder.lock

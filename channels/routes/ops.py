@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from channels import health, metrics
 
 router = APIRouter()
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+@router.get("/", include_in_schema=False)
+async def demo() -> FileResponse:
+    return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8")
 
 
 @router.get("/healthz", tags=["运维"], summary="各组件健康状态")

@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from hotline import paths
+from hotline import paths, regions
 from hotline.kb.model import NATIONAL, STATUSES, TOPICS, KnowledgeBase, KnowledgeBaseError, load
 
 MIN_QUESTIONS = 10
@@ -21,11 +21,7 @@ SHORT_MAX = 130
 FULL_MAX = 600
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{2,80}$")
 URL = re.compile(r"https?://|www\.", re.I)
-PROVINCES = frozenset("""
-北京市 天津市 河北省 山西省 内蒙古自治区 辽宁省 吉林省 黑龙江省 上海市 江苏省 浙江省 安徽省 福建省
-江西省 山东省 河南省 湖北省 湖南省 广东省 广西壮族自治区 海南省 重庆市 四川省 贵州省 云南省
-西藏自治区 陕西省 甘肃省 青海省 宁夏回族自治区 新疆维吾尔自治区 新疆生产建设兵团
-""".split())
+PROVINCES = frozenset(regions.PROVINCES)
 
 
 @dataclass(frozen=True)

@@ -98,3 +98,22 @@ def test_rasa_down_polite_answer_then_recovery_without_restart(live: Live) -> No
     assert live.say("it-down", "你好")["meta"]["intent"] == "greet"
     wait_for(lambda: any(r["message_id"] == "m-down" and r["status"] == "answered"
                          for r in live.replies("it-down")), 60, "the held message's answer")
+
+
+def test_citizen_region_changes_the_answer(live: Live) -> None:
+    general = live.say("it-region-1", "生孩子产假一共多少天")
+    shanghai = live.say("it-region-2", "我在上海 生孩子产假一共多少天")
+    assert general["meta"]["faq_id"] == shanghai["meta"]["faq_id"] == "maternity_leave_basic"
+    assert "98天" in general["messages"][0]["text"] and "158天" not in general["messages"][0]["text"]
+    assert "158天" in shanghai["messages"][0]["text"]
+    assert "上海市人口与计划生育条例" in shanghai["messages"][0]["text"]
+
+
+def test_unclear_question_offers_the_closest_questions_then_answers_the_choice(live: Live) -> None:
+    unsure = live.say("it-clarify", "那个钱的事怎么弄")
+    assert unsure["meta"]["intent"] == "nlu_fallback"
+    buttons = unsure["messages"][0]["buttons"]
+    assert len(buttons) == 4 and buttons[-1]["payload"] == "转人工"
+    chosen = live.say("it-clarify", buttons[0]["payload"])
+    assert chosen["meta"]["intent"] == "faq"
+    assert "依据" in chosen["messages"][0]["text"]

@@ -22,7 +22,7 @@ def settings(redis_url: str) -> Settings:
     return Settings(
         redis_url=redis_url, signing_secret=SECRET, pseudonym_secret="b" * 64,
         rasa_url="http://rasa.test", actions_url="http://actions.test",
-        consumer_name="test", rasa_timeout_s=1.0, reply_wait_s=2.0,
+        consumer_name="test", rasa_timeout_s=1.0, reply_wait_s=2.0, retrieval="off",
     )
 
 
@@ -137,3 +137,9 @@ def test_metrics_count_turns(client: TestClient) -> None:
     text = client.get("/metrics").text
     assert 'hotline_inbound_messages_total{channel="webchat"}' in text
     assert 'hotline_turns_total{channel="webchat",outcome="answered"}' in text
+
+
+def test_demo_page_is_served_in_chinese(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "人社 12333 智能客服" in page.text and "/api/v1/webchat/messages" in page.text
