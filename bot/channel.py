@@ -135,6 +135,10 @@ def _meta(parse_data: Dict[str, Any]) -> Dict[str, Any]:
     meta["candidates"] = [
         {"faq_id": str(r.get("intent_response_key", "")).split("/", 1)[-1],
          "confidence": round(float(r.get("confidence") or 0.0), 4)}
-        for r in (selector.get("ranking") or [])[:3]
+        for r in (selector.get("ranking") or [])[:10]
+    ]
+    meta["intent_ranking"] = [
+        {"name": r.get("name"), "confidence": round(float(r.get("confidence") or 0.0), 4)}
+        for r in (parse_data.get("intent_ranking") or [])[:3]
     ]
     return meta

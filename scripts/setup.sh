@@ -6,17 +6,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+is_py310() { [[ -n "$1" ]] && "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; }
+
 find_python() {
-  if [[ -n "${PYTHON310:-}" ]]; then echo "$PYTHON310"; return; fi
-  if command -v python3.10 >/dev/null 2>&1; then command -v python3.10; return; fi
+  local candidates=("${PYTHON310:-}")
+  # A pyenv shim on PATH only works when its version is selected, so ask pyenv directly.
   if command -v pyenv >/dev/null 2>&1; then
-    local p; p=$(PYENV_VERSION="$(pyenv versions --bare | grep -E '^3\.10(\.|$)' | tail -n1)" pyenv which python 2>/dev/null || true)
-    if [[ -n "$p" ]]; then echo "$p"; return; fi
+    local v; for v in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.10(\.|$)' | sort -V -r); do
+      candidates+=("$(pyenv root)/versions/$v/bin/python3.10")
+    done
   fi
-  if command -v uv >/dev/null 2>&1; then
-    local p; p=$(uv python find 3.10 2>/dev/null || true)
-    if [[ -n "$p" ]]; then echo "$p"; return; fi
-  fi
+  candidates+=("$(command -v python3.10 2>/dev/null || true)")
+  if command -v uv >/dev/null 2>&1; then candidates+=("$(uv python find 3.10 2>/dev/null || true)"); fi
+  local c; for c in "${candidates[@]}"; do
+    if is_py310 "$c"; then echo "$c"; return; fi
+  done
   return 1
 }
 
@@ -26,8 +30,6 @@ PY=$(find_python) || {
   echo "  或设置 PYTHON310=/path/to/python3.10 后重试。" >&2
   exit 1
 }
-"$PY" -c 'import sys; assert sys.version_info[:2] == (3, 10), sys.version' 2>/dev/null || {
-  echo "✗ $PY 不是 Python 3.10。请设置 PYTHON310 指向 Python 3.10。" >&2; exit 1; }
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || {
   echo "✗ $PY 缺少 venv/ensurepip（Debian 上请安装 python3.10-venv）。" >&2; exit 1; }
 
