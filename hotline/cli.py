@@ -88,6 +88,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from bench import nlu
 
         return nlu.main()
+    if args.bench_name == "cv":
+        from bench import crossval
+
+        return crossval.main()
     from bench import foundation
 
     return foundation.main()
@@ -111,7 +115,7 @@ def parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--url", default="http://127.0.0.1:8000")
     evaluation.set_defaults(func=cmd_eval)
     bench = sub.add_parser("bench", help="性能测量，结果写入 bench/results/")
-    bench.add_argument("bench_name", choices=["foundation", "nlu"])
+    bench.add_argument("bench_name", choices=["foundation", "nlu", "cv"])
     bench.set_defaults(func=cmd_bench)
     return root
 

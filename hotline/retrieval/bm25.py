@@ -33,7 +33,27 @@ def load_dictionary(folder: Path) -> None:
     _loaded.add(key)
 
 
+_synonyms: dict[str, str] = {}
+
+
+def load_synonyms(path: Path) -> None:
+    """Variant → canonical names from the Rasa synonym file (``nlu_data/dialogue``)."""
+    import yaml
+
+    if not path.exists():
+        return
+    for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+        if "synonym" in item:
+            for line in str(item.get("examples") or "").splitlines():
+                variant = line.strip().removeprefix("- ").strip()
+                if variant:
+                    _synonyms[variant] = str(item["synonym"])
+
+
 def tokens(text: str) -> list[str]:
+    for variant, canonical in _synonyms.items():
+        if variant in text and canonical not in text:
+            text = f"{text} {canonical}"
     words = [w for w in jieba.lcut(_PUNCT.sub(" ", text.lower())) if w.strip() and w not in _STOP]
     # Character bigrams catch misspellings and words jieba splits differently.
     compact = _PUNCT.sub("", text)

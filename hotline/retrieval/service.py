@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from hotline import paths
 from hotline.kb import KnowledgeBase
-from hotline.retrieval.bm25 import BM25Index, load_dictionary
+from hotline.retrieval.bm25 import BM25Index, load_dictionary, load_synonyms
 from hotline.retrieval.dense import DenseIndex, Encoder, EncoderUnavailableError
 
 CACHE = paths.BUILD / "retrieval"
@@ -41,6 +41,7 @@ class Retriever:
         """BM25 always; the dense index too when asked for (and, with ``cached_only``,
         only if ``hotline train`` already built its matrix)."""
         load_dictionary(paths.JIEBA)
+        load_synonyms(paths.DIALOGUE_DATA / "synonyms.yml")
         docs = documents(kb)
         index: DenseIndex | None = None
         if dense:
