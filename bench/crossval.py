@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from bench.common import RESULTS, machine, replace_section, today
+from bench.common import machine, publish, today
 from bench.tune_fusion import replay
 from hotline import paths, training
 from hotline.kb import KnowledgeBase, load
@@ -128,8 +128,5 @@ def table(result: dict[str, Any]) -> str:
 
 def main() -> int:
     result = run()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "cv.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    replace_section("cv", table(result))
-    print(table(result))
+    publish("cv", result, table(result))
     return 0

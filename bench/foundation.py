@@ -10,25 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import socket
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from hotline import paths, supervisor, training
+from bench.common import machine, percentile, private_stack, publish, today
+from hotline import training
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "heldout.jsonl"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mib(pid: int) -> float:
@@ -48,35 +40,23 @@ def rss_mib(pid: int) -> float:
     return round(total / 1024, 1)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def run(n: int = 200) -> dict[str, Any]:
     questions = [json.loads(line)["q"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
     model = training.train(say=lambda _: None)
-    ports = supervisor.Ports(_free_port(), _free_port(), _free_port(), _free_port())
-    with tempfile.TemporaryDirectory() as state:
-        stack = supervisor.Stack(ports, state_dir=Path(state), log_dir=Path(state) / "logs", model=model)
-        started = time.monotonic()
-        stack.start_all(say=lambda _: None)
+    started = time.monotonic()
+    with private_stack(model) as stack:
         to_healthy = time.monotonic() - started
-        try:
-            base = f"http://127.0.0.1:{ports.gateway}/api/v1/webchat/messages"
-            latencies: list[float] = []
-            with httpx.Client(timeout=30) as client:
-                for i in range(n):
-                    body = {"session_id": f"bench-{i % 20}", "text": questions[i % len(questions)]}
-                    t0 = time.perf_counter()
-                    client.post(base, json=body).raise_for_status()
-                    latencies.append((time.perf_counter() - t0) * 1000)
-            memory = {name: rss_mib(s.process.pid) for name, s in stack.services.items() if s.process}
-        finally:
-            stack.stop_all()
+        latencies: list[float] = []
+        with httpx.Client(timeout=30) as client:
+            for i in range(n):
+                body = {"session_id": f"bench-{i % 20}", "text": questions[i % len(questions)]}
+                t0 = time.perf_counter()
+                client.post(stack.gateway + "/api/v1/webchat/messages", json=body).raise_for_status()
+                latencies.append((time.perf_counter() - t0) * 1000)
+        memory = {name: rss_mib(s.process.pid) for name, s in stack.stack.services.items() if s.process}
     return {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "date": today(),
+        "machine": machine(),
         "model": model.name,
         "start_to_healthy_s": round(to_healthy, 1),
         "messages": n,
@@ -87,10 +67,22 @@ def run(n: int = 200) -> dict[str, Any]:
     }
 
 
+def table(result: dict[str, Any]) -> str:
+    lat, rss = result["latency_ms"], result["rss_mib"]
+    return "\n".join([
+        f"{result['machine']}; {result['date']}; model {result['model']}; `hotline bench foundation`.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        "| start-up to healthy (Redis, actions, Rasa model load, gateway) | "
+        f"{result['start_to_healthy_s']} s |",
+        f"| web chat latency p50 / p95 / max, {result['messages']} sequential messages | "
+        f"{lat['p50']} / {lat['p95']} / {lat['max']} ms |",
+        "| resident memory " + " / ".join(rss) + " | " + " / ".join(f"{v}" for v in rss.values()) + " MiB |",
+    ])
+
+
 def main() -> int:
     result = run()
-    out = paths.ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "foundation.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    publish("foundation", result, table(result))
     return 0

@@ -21,35 +21,16 @@ from __future__ import annotations
 
 import json
 import statistics
-import tempfile
 import time
-import uuid
-from pathlib import Path
 from typing import Any, Callable
 
-import httpx
-
-from bench.common import RESULTS, free_port, machine, percentile, replace_section, today
-from hotline import paths, secrets, signing, supervisor, training
+from bench.common import PrivateStack, machine, percentile, private_stack, publish, today
+from hotline import paths, training
 from hotline.kb import load
 from hotline.retrieval.service import Retriever
 
 TESTSET = paths.ROOT / "tests" / "data" / "heldout_faq.jsonl"
 UNANSWERED = (None, "nlu_fallback")
-
-
-def _rasa_call(url: str, secret: bytes, text: str, retrieval: dict | None) -> tuple[dict, float]:
-    metadata: dict[str, Any] = {"channel": "webchat"}
-    if retrieval is not None:
-        metadata["retrieval"] = retrieval
-    body = json.dumps({"sender": f"bench-{uuid.uuid4().hex}", "text": text,
-                       "message_id": uuid.uuid4().hex, "metadata": metadata},
-                      ensure_ascii=False).encode()
-    started = time.perf_counter()
-    response = httpx.post(url, content=body, headers={"Content-Type": "application/json",
-                                                      **signing.sign(secret, body)}, timeout=60)
-    response.raise_for_status()
-    return dict(response.json()["meta"]), (time.perf_counter() - started) * 1000
 
 
 class Scorer:
@@ -95,18 +76,10 @@ def run() -> dict[str, Any]:
     dense_build_s = _dense_build_seconds(retriever)
 
     scorers = {k: Scorer(k, topic_of) for k in ("rasa", "dense", "bm25", "fused")}
-    ports = supervisor.Ports(free_port(), free_port(), free_port(), free_port())
-    with tempfile.TemporaryDirectory() as state:
-        stack = supervisor.Stack(ports, state_dir=Path(state), log_dir=Path(state) / "logs", model=model)
-        # The bench talks to Rasa's signed channel directly; the gateway is not needed.
-        stack.start_all(say=lambda _: None)
-        try:
-            secret = secrets.read(Path(state) / "secrets.env")["HOTLINE_SIGNING_SECRET"].encode()
-            url = f"http://127.0.0.1:{ports.rasa}/webhooks/hotline/webhook"
-            for item in items:
-                _score_one(item, url, secret, retriever, bm25_only, scorers, topic_of)
-        finally:
-            stack.stop_all()
+    # The bench talks to Rasa's signed channel directly; the gateway is not needed.
+    with private_stack(model) as stack:
+        for item in items:
+            _score_one(item, stack, retriever, bm25_only, scorers, topic_of)
     rows = [
         scorers["rasa"].summary(rasa_train_s),
         scorers["dense"].summary(round(dense_build_s, 1) if dense_build_s else None),
@@ -124,7 +97,7 @@ def _dense_build_seconds(retriever: Retriever) -> float | None:
     return float(json.loads(stats.read_text()).get("seconds", 0)) or None
 
 
-def _score_one(item: dict, url: str, secret: bytes, retriever: Retriever, bm25_only: Retriever,
+def _score_one(item: dict, stack: PrivateStack, retriever: Retriever, bm25_only: Retriever,
                scorers: dict[str, Scorer], topic_of: Callable[[str | None], str]) -> None:
     q = item["q"]
     rankings = retriever.rank(q)
@@ -136,7 +109,7 @@ def _score_one(item: dict, url: str, secret: bytes, retriever: Retriever, bm25_o
     scorers["dense"].add(item, topic_of(dense[0] if dense else None), bool(dense), dense, dense_ms)
     scorers["bm25"].add(item, topic_of(bm25[0] if bm25 else None), bool(bm25), bm25, bm25_ms)
     for name, retrieval, extra_ms in (("rasa", None, 0.0), ("fused", rankings, float(rankings["ms"]))):
-        meta, ms = _rasa_call(url, secret, q, retrieval)
+        meta, ms = stack.rasa_meta(q, retrieval)
         candidates = [c["faq_id"] for c in meta.get("candidates") or []]
         given = meta.get("faq_id")
         top = ([given] if given else []) + [c for c in candidates if c != given]
@@ -170,8 +143,5 @@ def table(result: dict[str, Any]) -> str:
 
 def main() -> int:
     result = run()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "nlu.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    replace_section("nlu", table(result))
-    print(table(result))
+    publish("nlu", result, table(result))
     return 0

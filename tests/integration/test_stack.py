@@ -110,7 +110,7 @@ def test_citizen_region_changes_the_answer(live: Live) -> None:
 
 
 def test_unclear_question_offers_the_closest_questions_then_answers_the_choice(live: Live) -> None:
-    unsure = live.say("it-clarify", "那个钱的事怎么弄")
+    unsure = live.say("it-clarify", "保险")
     assert unsure["meta"]["intent"] == "nlu_fallback"
     buttons = unsure["messages"][0]["buttons"]
     assert len(buttons) == 4 and buttons[-1]["payload"] == "转人工"

@@ -37,7 +37,7 @@ def test_fusion_asks_when_retrievers_disagree() -> None:
     decision = fuse({"dense": [("a", 0.90), ("x", 0.89)], "bm25": [("b", 5.0), ("y", 4.9)],
                      "rasa": [("c", 0.4), ("z", 0.3)]})
     assert not decision.confident
-    assert decision.top == "a"  # the heaviest retriever's choice leads the buttons
+    assert decision.top == "c"  # Rasa weighs most: its choice leads the buttons
 
 
 def test_fusion_without_rankings_decides_nothing() -> None:
