@@ -24,10 +24,20 @@ def cite(answer: Answer) -> str:
     return "；".join(source.cite() for source in answer.sources)
 
 
+SMS_TWO_SEGMENTS = 134  # 2 × 67 characters: a long Chinese SMS is sent in 67-character parts
+
+
+def short_text(answer: Answer) -> str:
+    """The short answer with a compact citation, within two SMS segments."""
+    if not answer.sources:
+        return answer.short
+    return f"{answer.short}（依据{answer.sources[0].compact()}）"
+
+
 def render(answer: Answer, short: bool) -> str:
     """The text a citizen reads: the answer with its source."""
     if short:
-        return answer.short
+        return short_text(answer)
     basis = cite(answer)
     # One newline: Rasa splits a text at blank lines into separate messages.
     return f"{answer.full}\n依据：{basis}" if basis else answer.full

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hotline import paths, regions
+from hotline.kb.compile import SMS_TWO_SEGMENTS, short_text
 from hotline.kb.model import NATIONAL, STATUSES, TOPICS, KnowledgeBase, KnowledgeBaseError, load
 
 MIN_QUESTIONS = 10
@@ -66,6 +67,9 @@ def check(kb: KnowledgeBase, today: dt.date | None = None) -> list[Finding]:
                 err(e.id, f"答复{where}缺少依据来源")
             if len(answer.short) > SHORT_MAX:
                 err(e.id, f"短答复{where}有 {len(answer.short)} 字，超过 {SHORT_MAX} 字")
+            if len(short_text(answer)) > SMS_TWO_SEGMENTS:
+                err(e.id, f"短答复{where}加上依据后有 {len(short_text(answer))} 字，超过两条短信"
+                          f"（{SMS_TWO_SEGMENTS} 字）")
             if URL.search(answer.short):
                 err(e.id, f"短答复{where}不能含网址（短信与语音无法使用）")
             if not answer.full or not answer.short:

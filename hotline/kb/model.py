@@ -33,6 +33,10 @@ class Source:
     article: str = ""
     doc_no: str = ""
 
+    def compact(self) -> str:
+        """The shortest faithful citation, for SMS and voice: the 文号 if there is one."""
+        return self.doc_no or f"《{self.name.strip('《》').removeprefix('中华人民共和国')}》"
+
     def cite(self) -> str:
         parts = [f"《{self.name.strip('《》')}》"]
         if self.doc_no:

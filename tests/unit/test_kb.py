@@ -40,6 +40,8 @@ def test_clean_entry_passes(tmp_path: Path) -> None:
 def test_each_rule_is_enforced(tmp_path: Path) -> None:
     assert any("缺少依据" in m for m in findings(tmp_path, entry(source="[]")))
     assert any("超过 130 字" in m for m in findings(tmp_path, entry(short="长" * 131)))
+    assert any("超过两条短信" in m for m in findings(
+        tmp_path, entry(short="长" * 125, source="[{name: 一个很长很长的政策文件名称}]")))
     assert any("网址" in m for m in findings(tmp_path, entry(short="见 https://x.cn")))
     assert any("未知主题" in m for m in findings(tmp_path, entry(topic="weather")))
     assert any("至少需要" in m for m in findings(tmp_path, entry(questions="[一, 二]")))
@@ -57,7 +59,8 @@ def test_compiled_responses_cite_the_source_and_have_short_variants() -> None:
     variants = data["responses"]["utter_faq/pension_min_contribution_years"]
     assert "依据：《中华人民共和国社会保险法》第十六条" in variants[0]["text"]
     short = {v["channel"]: v["text"] for v in variants if "channel" in v}
-    assert set(short) == {"sms", "voice"} and all(len(t) <= 130 for t in short.values())
+    assert set(short) == {"sms", "voice"} and all(len(t) <= 134 for t in short.values())
+    assert short["sms"].endswith("（依据《社会保险法》）")
     intents = [item["intent"] for item in data["nlu"]]
     assert "faq/card_report_loss" in intents
 

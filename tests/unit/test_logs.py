@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+from typing import Iterator
 
 import pytest
 import structlog
 
 from channels import logs
+
+
+@pytest.fixture(autouse=True)
+def fresh_structlog() -> Iterator[None]:
+    # configure() caches loggers bound to this test's captured stdout; undo it afterwards.
+    yield
+    structlog.reset_defaults()
 
 
 def test_log_lines_never_carry_raw_personal_data(capsys: pytest.CaptureFixture[str]) -> None:
