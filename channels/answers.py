@@ -20,10 +20,6 @@ class Answers:
     def entry(self, faq_id: str | None) -> Entry | None:
         return self._entries.get(faq_id or "")
 
-    def topic(self, faq_id: str | None) -> str | None:
-        found = self.entry(faq_id)
-        return found.topic if found else None
-
     def region_for(self, identity_region: str | None, text: str) -> str:
         """The citizen's own region first, then one named in the question, else the default."""
         if identity_region and identity_region != NATIONAL:
