@@ -3,9 +3,10 @@ SHELL := /bin/bash
 APP := .venv/app/bin
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup run train test lint typecheck unit integration bench clean
+.PHONY: setup run train test lint typecheck unit integration bench screenshots clean
 
 setup:
+	@bash scripts/debian-packages.sh
 	@scripts/setup.sh
 
 run: setup
@@ -31,6 +32,9 @@ integration: setup
 test: lint typecheck
 	$(APP)/hotline train
 	$(APP)/pytest -q tests
+
+screenshots: setup
+	@$(APP)/hotline screenshots
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

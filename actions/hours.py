@@ -24,8 +24,14 @@ class AgentHours:
         return f"周一至周五 {self.opens:%H:%M}-{self.closes:%H:%M}"
 
 
+ALWAYS = AgentHours(opens=dt.time(0, 0), closes=dt.time.max, weekdays=frozenset(range(7)))
+
+
 def from_env() -> AgentHours:
-    """``AGENT_HOURS=09:00-17:00`` (Beijing time, Monday to Friday)."""
+    """``AGENT_HOURS=09:00-17:00`` (Beijing time, Monday to Friday); ``always`` for a centre
+    staffed round the clock (and for tests that must not depend on the clock)."""
     raw = os.environ.get("AGENT_HOURS", "09:00-17:00")
+    if raw.strip().lower() == "always":
+        return ALWAYS
     opens, closes = (dt.time.fromisoformat(part.strip()) for part in raw.split("-", 1))
     return AgentHours(opens=opens, closes=closes)

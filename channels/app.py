@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -12,17 +13,21 @@ from typing import AsyncIterator
 import httpx
 import structlog
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
-from channels import errors, logs, metrics, webchat_outbox
+from channels import errors, logs, metrics, pii, webchat_outbox
 from channels.adapters import registry
 from channels.answers import Answers
 from channels.dialogue import RasaClient, busy_reply
+from channels.handoff import HandoffQueue, HandoffStatus
+from channels.identity_store import IdentityStore
 from channels.inbound import BotReply, InboundMessage
+from channels.limits import RateLimiter
+from channels.push import PushHub
 from channels.settings import Settings, get_settings
 from channels.stream import InboundStream
 from hotline import paths
-from hotline.identity import anonymous
 from hotline.kb import KnowledgeBase, KnowledgeBaseError, load
 from hotline.retrieval.service import Retriever
 
@@ -38,6 +43,10 @@ class Services:
     rasa: RasaClient
     stream: InboundStream
     retriever: Retriever | None
+    identities: IdentityStore
+    handoff: HandoffQueue
+    push: PushHub
+    limiter: RateLimiter
 
 
 def _knowledge() -> KnowledgeBase:
@@ -78,10 +87,35 @@ def create_app(
                 background.append(asyncio.create_task(asyncio.to_thread(retriever.complete_dense, kb)))
             log.info("retrieval.ready", dense=retriever.dense is not None, mode=settings.retrieval)
         rasa = RasaClient(http, settings.rasa_url, secret, settings.rasa_timeout_s, topics)
+        identities = IdentityStore(redis, secret, settings.default_region)
+        vault = pii.Vault(redis, pii.fernet_key(settings.vault_key.get_secret_value()))
+        pseudonyms = settings.pseudonym_secret.get_secret_value().encode()
+
+        async def tokenise(message: InboundMessage) -> InboundMessage:
+            text, found = pii.tokenise(message.text, pseudonyms, message.conversation)
+            await vault.keep(found)
+            return dataclasses.replace(message, text=text)
+
+        async def show_masked(reply: BotReply) -> BotReply:
+            messages = [{**m, "text": await vault.display(m["text"])} if pii.TOKEN.search(m.get("text") or "")
+                        else m for m in reply.messages]
+            return dataclasses.replace(reply, messages=messages)
+        handoff = HandoffQueue(redis)
+        push = PushHub(redis)
+
+        async def queue_for_human(message: InboundMessage, reply: BotReply) -> BotReply:
+            requests = [m["custom"] for m in reply.messages
+                        if (m.get("custom") or {}).get("type") == "handoff"]
+            if not requests or not requests[0].get("within_hours"):
+                return reply  # outside hours the bot has said so and offered other help
+            status: HandoffStatus = await handoff.enqueue(
+                message.conversation, message.channel, str(requests[0].get("reason") or ""))
+            return BotReply(reply.message_id, reply.messages,
+                            {**reply.meta, "handoff_status": status.as_dict()}, reply.status)
 
         async def handle(message: InboundMessage) -> BotReply:
             started = time.perf_counter()
-            identity = anonymous(message.channel, settings.default_region)
+            identity = await identities.get(message.conversation, message.channel)
             extra = {}
             if retriever is not None and message.text:
                 extra["retrieval"] = await retriever.rank_async(message.text)
@@ -90,6 +124,9 @@ def create_app(
                 region = answers.region_for(identity.region, message.text)
                 short = registry[message.channel].capabilities.short_answers
                 reply = answers.localise(reply, region, short)
+                if reply.meta.get("handoff"):
+                    reply = await queue_for_human(message, reply)
+                reply = await show_masked(reply)
             except errors.DialogueUnavailableError:
                 metrics.turns.labels(message.channel, "unavailable").inc()
                 raise
@@ -102,21 +139,26 @@ def create_app(
         async def deliver(message: InboundMessage, reply: BotReply) -> None:
             if message.channel == "webchat":
                 await webchat_outbox.deliver(redis, message, reply)
+                await push.publish(message.conversation, {"type": "reply", "reply": reply.to_json()})
 
         stream = InboundStream(redis, settings.consumer, handle, deliver,
                                lambda m: busy_reply(m.message_id),
                                retry_idle_s=settings.retry_idle_s,
-                               max_deliveries=settings.max_deliveries)
-        app.state.services = Services(settings, redis, http, rasa, stream, retriever)
+                               max_deliveries=settings.max_deliveries, prepare=tokenise)
+        app.state.services = Services(settings, redis, http, rasa, stream, retriever, identities,
+                                      handoff, push, RateLimiter(redis, "webchat"))
         consumer = asyncio.create_task(stream.run())
+        pusher = asyncio.create_task(push.run())
         log.info("gateway.started", port=settings.port, consumer=settings.consumer)
         try:
             yield
         finally:
             await stream.stop()
-            consumer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await consumer
+            push.stop()
+            for task in (consumer, pusher):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if retriever is not None:
                 retriever.close()
             await http.aclose()
@@ -125,8 +167,22 @@ def create_app(
     app = FastAPI(
         title="12333 智能客服网关",
         version="0.1.0",
-        description="人社12333智能客服的对外接口：网页聊天、健康检查与运行指标。",
+        description=(
+            "人社12333智能客服的对外接口：网页聊天（供门户网站组件和移动应用使用）、健康检查与运行指标。"
+            "WebSocket 协议、门户登录与限流说明见 docs/webchat-api.md。"
+        ),
         lifespan=lifespan,
+        # Swagger UI and ReDoc load their scripts from a CDN; a government service must not
+        # send its operators' browsers there. The document itself is at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=sorted(settings.allowed_origins),
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
     )
     errors.install(app)
     from channels.routes import ops, webchat

@@ -26,6 +26,16 @@ class UnauthorizedError(GatewayError):
     message = "请求未通过身份校验。"
 
 
+class ForbiddenError(GatewayError):
+    status_code = 403
+    message = "此网页未获授权接入12333在线客服，请从人社部门官方网站或App咨询，或拨打12333。"
+
+
+class PayloadTooLargeError(GatewayError):
+    status_code = 413
+    message = "消息太长了（最多500字），请分几次发送，或简要描述您的问题。"
+
+
 class TooManyRequestsError(GatewayError):
     status_code = 429
     message = "您发送得太快了，请稍等片刻再试。"

@@ -43,10 +43,17 @@ def mask_name(value: str) -> str:
     return value[0] + "*" * (len(value) - 1)
 
 
+def mask_card(value: str) -> str:
+    digits = re.sub(r"\D", "", value)
+    if len(digits) < 12:
+        return "*" * len(digits)
+    return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+
+
 def mask_text(text: str) -> str:
     """Replace anything that looks like an id number, mobile or bank card."""
     text = ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
-    text = BANK_CARD.sub(lambda m: m.group(0)[:4] + "*" * (len(m.group(0)) - 8) + m.group(0)[-4:], text)
+    text = BANK_CARD.sub(lambda m: mask_card(m.group(0)), text)
     return MOBILE.sub(lambda m: mask_phone(m.group(0)), text)
 
 

@@ -15,3 +15,7 @@ turns = Counter("hotline_turns_total", "Bot turns by outcome", ["channel", "outc
 turn_seconds = Histogram("hotline_turn_seconds", "Time for Rasa to answer one turn",
                          ["channel"], registry=registry,
                          buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8))
+refused = Counter("hotline_refused_total", "Requests refused by abuse limits", ["channel", "reason"],
+                  registry=registry)
+satisfaction = Counter("hotline_satisfaction_total", "Satisfaction ratings by score",
+                       ["channel", "score"], registry=registry)

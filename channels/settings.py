@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     actions_url: str = Field("http://127.0.0.1:5055", validation_alias=_alias("ACTIONS_URL"))
     signing_secret: SecretStr = Field(validation_alias=_alias("HOTLINE_SIGNING_SECRET"))
     pseudonym_secret: SecretStr = Field(validation_alias=_alias("HOTLINE_PSEUDONYM_SECRET"))
+    vault_key: SecretStr = Field(validation_alias=_alias("HOTLINE_VAULT_KEY"))
     default_region: str = Field("national", validation_alias=_alias("HOTLINE_DEFAULT_REGION"))
 
     # Rasa answers in tens of milliseconds; past this the citizen gets a polite holding
@@ -43,6 +44,21 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_alias("LOG_LEVEL"))
     # fused: dense encoder + BM25 fused with Rasa; bm25: without the encoder; off: Rasa alone.
     retrieval: RetrievalMode = Field("fused", validation_alias=_alias("HOTLINE_RETRIEVAL"))
+
+    # Web chat abuse limits (docs/webchat-api.md, "Limits").
+    webchat_rate_session: int = Field(20, validation_alias=_alias("WEBCHAT_RATE_SESSION"))
+    webchat_rate_ip: int = Field(120, validation_alias=_alias("WEBCHAT_RATE_IP"))
+    # Comma-separated origins allowed to embed the widget; empty means the gateway's own.
+    webchat_allowed_origins: str = Field("", validation_alias=_alias("WEBCHAT_ALLOWED_ORIGINS"))
+    # Portal login (JWT): a shared HS256 key or a PEM public key for RS256/ES256.
+    webchat_jwt_key: SecretStr | None = Field(None, validation_alias=_alias("WEBCHAT_JWT_KEY"))
+    webchat_jwt_public_key: str | None = Field(None, validation_alias=_alias("WEBCHAT_JWT_PUBLIC_KEY"))
+    webchat_jwt_issuer: str | None = Field(None, validation_alias=_alias("WEBCHAT_JWT_ISSUER"))
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        listed = {o.strip().rstrip("/") for o in self.webchat_allowed_origins.split(",") if o.strip()}
+        return frozenset(listed or {f"http://127.0.0.1:{self.port}", f"http://localhost:{self.port}"})
 
     @property
     def consumer(self) -> str:

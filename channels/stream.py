@@ -41,6 +41,7 @@ GIVE_UP_TEXT = (
 )
 
 Handler = Callable[[InboundMessage], Awaitable[BotReply]]
+Prepare = Callable[[InboundMessage], Awaitable[InboundMessage]]
 Deliver = Callable[[InboundMessage, BotReply], Awaitable[None]]
 
 
@@ -64,12 +65,14 @@ class InboundStream:
         retry_idle_s: float = 5.0,
         max_deliveries: int = 30,
         concurrency: int = 32,
+        prepare: Prepare | None = None,
     ) -> None:
         self.redis = redis
         self.consumer = consumer
         self._handle = handle
         self._deliver = deliver
         self._on_deferred = on_deferred
+        self._prepare = prepare
         self._retry_idle_ms = int(retry_idle_s * 1000)
         self._max_deliveries = max_deliveries
         self._slots = asyncio.Semaphore(concurrency)
@@ -80,10 +83,13 @@ class InboundStream:
     # -- producer side -------------------------------------------------------------
 
     async def accept(self, message: InboundMessage) -> bool:
-        """Append the message unless it was seen before; True when it is new."""
+        """Append the message unless it was seen before; True when it is new. ``prepare``
+        (personal data tokenised) runs first: nothing raw is ever written to the stream."""
         fresh = await self.redis.set(_key("dedupe", message), "1", nx=True, ex=DEDUPE_TTL_S)
         if not fresh:
             return False
+        if self._prepare is not None:
+            message = await self._prepare(message)
         await self.redis.xadd(STREAM, _fields(message), maxlen=STREAM_MAXLEN, approximate=True)
         return True
 

@@ -82,19 +82,25 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return evaluate.main(args.file, args.url)
 
 
+# ``hotline bench NAME`` → the module in bench/ whose main() runs it (BENCHMARKS.md).
+BENCHMARKS = {"foundation": "foundation", "nlu": "nlu", "cv": "crossval", "load": "load",
+              "long": "long", "memory": "memory", "baseline": "baseline", "all": "suite"}
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
+    import importlib
+
     sys.path.insert(0, str(paths.ROOT))
-    if args.bench_name == "nlu":
-        from bench import nlu
+    module = importlib.import_module(f"bench.{BENCHMARKS[args.bench_name]}")
+    return int(module.main())
 
-        return nlu.main()
-    if args.bench_name == "cv":
-        from bench import crossval
 
-        return crossval.main()
-    from bench import foundation
+def cmd_screenshots(args: argparse.Namespace) -> int:
+    from pathlib import Path
 
-    return foundation.main()
+    from hotline import screenshots
+
+    return screenshots.main(args.url, Path(args.out) if args.out else screenshots.OUT)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -114,9 +120,15 @@ def parser() -> argparse.ArgumentParser:
     evaluation.add_argument("file")
     evaluation.add_argument("--url", default="http://127.0.0.1:8000")
     evaluation.set_defaults(func=cmd_eval)
-    bench = sub.add_parser("bench", help="性能测量，结果写入 bench/results/")
-    bench.add_argument("bench_name", choices=["foundation", "nlu", "cv"])
+    bench = sub.add_parser("bench", help="性能测量（load、long、memory、baseline、nlu、all 等），"
+                                         "结果写入 bench/results/ 和 BENCHMARKS.md")
+    bench.add_argument("bench_name", choices=list(BENCHMARKS),
+                       help="all 依次运行除 cv 以外的全部测量（约 10 分钟）")
     bench.set_defaults(func=cmd_bench)
+    shots = sub.add_parser("screenshots", help="网页聊天组件在电脑和手机尺寸下的截图（build/screenshots/）")
+    shots.add_argument("--url", default="http://127.0.0.1:8000", help="已运行的网关；没有则临时启动一套")
+    shots.add_argument("--out", default=None, help="输出目录，默认 build/screenshots")
+    shots.set_defaults(func=cmd_screenshots)
     return root
 
 

@@ -10,7 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
-NAMES = ("HOTLINE_SIGNING_SECRET", "HOTLINE_PSEUDONYM_SECRET")
+NAMES = ("HOTLINE_SIGNING_SECRET", "HOTLINE_PSEUDONYM_SECRET", "HOTLINE_VAULT_KEY")
 
 
 def ensure(path: Path) -> dict[str, str]:

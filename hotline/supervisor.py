@@ -164,7 +164,7 @@ class Stack:
 
     def urls(self) -> dict[str, str]:
         base = f"http://127.0.0.1:{self.ports.gateway}"
-        return {"网页聊天演示": base + "/", "接口文档": base + "/docs",
+        return {"门户演示页（右下角「在线咨询」）": base + "/", "接口描述": base + "/openapi.json",
                 "健康检查": base + "/healthz", "运行指标": base + "/metrics"}
 
     def run_forever(self, say: Callable[[str], None] = print) -> None:

@@ -34,3 +34,10 @@ async def healthz(request: Request) -> JSONResponse:
 @router.get("/metrics", tags=["运维"], summary="Prometheus 指标")
 async def prometheus() -> Response:
     return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget() -> FileResponse:
+    # Short cache: a fixed widget reaches every portal page within minutes.
+    return FileResponse(STATIC / "widget.js", media_type="application/javascript; charset=utf-8",
+                        headers={"Cache-Control": "public, max-age=300"})

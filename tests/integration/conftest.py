@@ -68,7 +68,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     ports = supervisor.Ports(gateway=free_port(), rasa=free_port(), actions=free_port(),
                              redis=free_port())
     stack = supervisor.Stack(ports, state_dir=state, log_dir=state / "logs", model=model,
-                             extra_env={"LOG_LEVEL": "INFO"})
+                             extra_env={"LOG_LEVEL": "INFO", "AGENT_HOURS": "always"})
     try:
         stack.start_all(say=lambda _: None)
         yield Live(stack, state)

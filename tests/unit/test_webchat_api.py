@@ -3,62 +3,11 @@ HTTP boundary by a MockTransport that checks the gateway's signature."""
 
 from __future__ import annotations
 
-import json
-from typing import Iterator
-
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from channels.app import create_app
-from channels.settings import Settings
-from hotline import signing
 from hotline.identity import from_metadata
-
-SECRET = "a" * 64
-
-
-def settings(redis_url: str) -> Settings:
-    return Settings(
-        redis_url=redis_url, signing_secret=SECRET, pseudonym_secret="b" * 64,
-        rasa_url="http://rasa.test", actions_url="http://actions.test",
-        consumer_name="test", rasa_timeout_s=1.0, reply_wait_s=2.0, retrieval="off",
-    )
-
-
-class FakeRasa:
-    def __init__(self) -> None:
-        self.up = True
-        self.requests: list[dict] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        if not self.up:
-            raise httpx.ConnectError("refused", request=request)
-        if request.url.path in ("/webhooks/hotline/", "/health"):
-            return httpx.Response(200, json={"status": "ok"})
-        signing.verify(SECRET.encode(), request.content, request.headers)
-        body = json.loads(request.content)
-        self.requests.append(body)
-        return httpx.Response(200, json={
-            "messages": [{"recipient_id": body["sender"], "text": "您好，请问有什么可以帮您？",
-                          "buttons": [{"title": "社保卡", "payload": "/faq"}]}],
-            "meta": {"intent": "faq", "confidence": 0.97, "faq_id": "card_report_loss"},
-        })
-
-
-@pytest.fixture
-def rasa() -> FakeRasa:
-    return FakeRasa()
-
-
-@pytest.fixture
-def client(redis_server: str, rasa: FakeRasa) -> Iterator[TestClient]:
-    import redis as sync_redis
-
-    sync_redis.Redis.from_url(redis_server).flushdb()
-    app = create_app(settings(redis_server), transport=httpx.MockTransport(rasa))
-    with TestClient(app) as test_client:
-        yield test_client
+from tests.unit.conftest import SECRET, FakeRasa
 
 
 def test_reply_has_the_documented_shape(client: TestClient, rasa: FakeRasa) -> None:
@@ -69,7 +18,8 @@ def test_reply_has_the_documented_shape(client: TestClient, rasa: FakeRasa) -> N
     assert body["messages"][0]["text"].startswith("您好")
     assert body["messages"][0]["buttons"] == [{"title": "社保卡", "payload": "/faq"}]
     assert body["meta"] == {"intent": "faq", "confidence": 0.97, "topic": "card",
-                            "faq_id": "card_report_loss", "handoff": False}
+                            "faq_id": "card_report_loss", "handoff": False,
+                            "handoff_status": None}
 
 
 def test_rasa_sees_a_pseudonym_and_a_sealed_identity(client: TestClient, rasa: FakeRasa) -> None:
@@ -108,7 +58,8 @@ def test_rasa_down_gives_a_polite_answer_and_503_health(client: TestClient, rasa
         ({"session_id": "s1", "text": "   "}, "不能为空"),
         ({"session_id": "有空格 的id", "text": "你好"}, "session_id"),
         ({"text": "你好"}, "session_id"),
-        ({"session_id": "s1", "text": "长" * 501}, "text"),
+        ({"session_id": "s1", "text": "长" * 501}, "最多500字"),
+        ({"session_id": "s1", "text": "长" * 6000}, "text"),
     ],
 )
 def test_bad_requests_get_a_clear_chinese_error(client: TestClient, body: dict, needle: str) -> None:
@@ -139,7 +90,10 @@ def test_metrics_count_turns(client: TestClient) -> None:
     assert 'hotline_turns_total{channel="webchat",outcome="answered"}' in text
 
 
-def test_demo_page_is_served_in_chinese(client: TestClient) -> None:
+def test_demo_page_embeds_the_widget_with_one_tag(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
-    assert "人社 12333 智能客服" in page.text and "/api/v1/webchat/messages" in page.text
+    assert page.text.count('<script src="/widget.js"') == 1 and "在线咨询" in page.text
+    widget = client.get("/widget.js")
+    assert widget.status_code == 200 and widget.headers["content-type"].startswith("application/javascript")
+    assert "/api/v1/webchat/ws" in widget.text
