@@ -16,7 +16,7 @@ train: setup
 	@$(APP)/hotline train
 
 lint: setup
-	$(APP)/ruff check hotline channels actions bot bench tests
+	$(APP)/ruff check hotline channels actions bot bench business fakes tests
 	$(APP)/hotline kb lint
 
 typecheck: setup

@@ -8,9 +8,22 @@ from __future__ import annotations
 
 import os
 import secrets
+import string
 from pathlib import Path
 
-NAMES = ("HOTLINE_SIGNING_SECRET", "HOTLINE_PSEUDONYM_SECRET", "HOTLINE_VAULT_KEY")
+NAMES = ("HOTLINE_SIGNING_SECRET", "HOTLINE_PSEUDONYM_SECRET", "HOTLINE_VAULT_KEY", "BUSINESS_API_TOKEN",
+         "SMS_WEBHOOK_TOKEN", "WECHAT_TOKEN", "WECHAT_ENCODING_AES_KEY", "WECHAT_APP_ID",
+         "WECHAT_APP_SECRET")
+_ALNUM = string.ascii_letters + string.digits
+# Shaped like the values WeChat's admin console shows: a Token of 3–32 characters, a
+# 43-character EncodingAESKey (base64 of 32 bytes without its "="), an AppID "wx" + 16
+# hex digits, a 32-hex-digit AppSecret. They only ever talk to the local fake WeChat API.
+_SHAPES = {
+    "WECHAT_TOKEN": lambda: secrets.token_hex(16),
+    "WECHAT_ENCODING_AES_KEY": lambda: "".join(secrets.choice(_ALNUM) for _ in range(43)),
+    "WECHAT_APP_ID": lambda: "wx" + secrets.token_hex(8),
+    "WECHAT_APP_SECRET": lambda: secrets.token_hex(16),
+}
 
 
 def ensure(path: Path) -> dict[str, str]:
@@ -18,7 +31,7 @@ def ensure(path: Path) -> dict[str, str]:
     missing = [name for name in NAMES if not values.get(name)]
     if missing:
         for name in missing:
-            values[name] = secrets.token_hex(32)
+            values[name] = _SHAPES.get(name, lambda: secrets.token_hex(32))()
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -12,7 +12,7 @@ import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlparse
@@ -28,6 +28,9 @@ class Ports:
     rasa: int = 5005
     actions: int = 5055
     redis: int = 6390
+    business: int = 8100   # the reference provincial business system
+    sms: int = 8110        # the local fake SMS gateway (when SMS_API_BASE is unset)
+    wechat: int = 8120     # the local fake WeChat API (when WECHAT_API_BASE is unset)
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -37,7 +40,21 @@ class Ports:
             rasa=int(env.get("RASA_PORT", 5005)),
             actions=int(env.get("ACTIONS_PORT", 5055)),
             redis=int(env.get("EMBEDDED_REDIS_PORT", 6390)),
+            business=int(env.get("BUSINESS_PORT", 8100)),
+            sms=int(env.get("FAKE_SMS_PORT", 8110)),
+            wechat=int(env.get("FAKE_WECHAT_PORT", 8120)),
         )
+
+    @classmethod
+    def free(cls) -> Ports:
+        """Free ports for every service: tests and benchmarks never disturb ``make run``."""
+        return cls(*(_free_port() for _ in fields(cls)))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -85,6 +102,7 @@ class Stack:
                 "redis", redis_embedded.command(self.state_dir / "redis", self.ports.redis),
                 {}, lambda: _redis_ping(self.redis_url), startup_s=15))
         env = self.base_env()
+        env["BUSINESS_URL"] = self._business(env, services)   # for the actions and the gateway
         actions_url = f"http://127.0.0.1:{self.ports.actions}"
         rasa_url = f"http://127.0.0.1:{self.ports.rasa}"
         services.append(Service(
@@ -103,16 +121,56 @@ class Stack:
              "--endpoints", str(paths.ENDPOINTS), "--credentials", str(paths.CREDENTIALS),
              "--interface", "127.0.0.1", "--port", str(self.ports.rasa)],
             rasa_env, lambda: _http_ok(rasa_url + "/webhooks/hotline/"), startup_s=180))
+        sms_env = self._fake_sms(env, services)
+        wechat_env = self._fake_wechat(env, services)
         services.append(Service(
             "gateway",
             [str(paths.APP_BIN / "uvicorn"), "channels.app:create_app", "--factory",
              "--host", os.environ.get("GATEWAY_HOST", "127.0.0.1"),
              "--port", str(self.ports.gateway), "--ws", "wsproto", "--no-access-log"],
             dict(env, GATEWAY_PORT=str(self.ports.gateway), RASA_URL=rasa_url,
-                 ACTIONS_URL=actions_url),
+                 ACTIONS_URL=actions_url, **sms_env, **wechat_env),
             lambda: _http_ok(f"http://127.0.0.1:{self.ports.gateway}/healthz", any_status=True),
             startup_s=60))
         return services
+
+    def _business(self, env: dict[str, str], services: list[Service]) -> str:
+        """The reference business system, unless ``BUSINESS_URL`` names a province's own;
+        its SQLite file lives with the rest of the state unless a database URL is given."""
+        if env.get("BUSINESS_URL"):
+            return env["BUSINESS_URL"]
+        url = f"http://127.0.0.1:{self.ports.business}"
+        database = env.get("BUSINESS_DATABASE_URL") or f"sqlite:///{self.state_dir / 'business.db'}"
+        services.append(Service(
+            "business",
+            [str(paths.APP_BIN / "python"), "-m", "business", "--port", str(self.ports.business)],
+            dict(env, BUSINESS_DATABASE_URL=database), lambda: _http_ok(url + "/health"), startup_s=60))
+        return url
+
+    def _fake_sms(self, env: dict[str, str], services: list[Service]) -> dict[str, str]:
+        """The local fake SMS provider, unless a real one is configured (SMS_API_BASE, or
+        Aliyun/Tencent at their public endpoints); the gateway's SMS settings for it."""
+        if env.get("SMS_API_BASE") or env.get("SMS_PROVIDER", "generic") != "generic":
+            return {}
+        base = f"http://127.0.0.1:{self.ports.sms}"
+        services.append(Service(
+            "sms",
+            [str(paths.APP_BIN / "python"), "-m", "fakes.sms_gateway", "--port", str(self.ports.sms)],
+            dict(env, SMS_GATEWAY_URL=f"http://127.0.0.1:{self.ports.gateway}"),
+            lambda: _http_ok(base + "/_fake/health"), startup_s=30))
+        return {"SMS_API_BASE": base, "SMS_PROVIDER": "generic"}
+
+    def _fake_wechat(self, env: dict[str, str], services: list[Service]) -> dict[str, str]:
+        """The local fake of WeChat's API, unless WECHAT_API_BASE names the real one; it
+        checks the same development WECHAT_APP_ID/WECHAT_APP_SECRET the gateway uses."""
+        if env.get("WECHAT_API_BASE"):
+            return {}
+        base = f"http://127.0.0.1:{self.ports.wechat}"
+        services.append(Service(
+            "wechat",
+            [str(paths.APP_BIN / "python"), "-m", "fakes.wechat_api", "--port", str(self.ports.wechat)],
+            env, lambda: _http_ok(base + "/_fake/health"), startup_s=30))
+        return {"WECHAT_API_BASE": base}
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -165,7 +223,9 @@ class Stack:
     def urls(self) -> dict[str, str]:
         base = f"http://127.0.0.1:{self.ports.gateway}"
         return {"门户演示页（右下角「在线咨询」）": base + "/", "接口描述": base + "/openapi.json",
-                "健康检查": base + "/healthz", "运行指标": base + "/metrics"}
+                "健康检查": base + "/healthz", "运行指标": base + "/metrics",
+                "业务系统接口": (os.environ.get("BUSINESS_URL")
+                                 or f"http://127.0.0.1:{self.ports.business}") + "/openapi.json"}
 
     def run_forever(self, say: Callable[[str], None] = print) -> None:
         stop = False

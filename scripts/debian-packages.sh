@@ -8,6 +8,7 @@ PACKAGES=(
   tzdata               # Asia/Shanghai for agent hours
   chromium             # browser tests and screenshots of the web chat widget
   fonts-wqy-microhei   # without a CJK font every page and screenshot shows boxes
+  postgresql           # the business system's tests also run against a real PostgreSQL server
 )
 
 missing=()

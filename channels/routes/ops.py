@@ -26,6 +26,8 @@ async def healthz(request: Request) -> JSONResponse:
         "redis": health.redis_check(services.redis),
         "rasa": health.http_check(services.http, services.settings.rasa_url + "/webhooks/hotline/"),
         "actions": health.http_check(services.http, services.settings.actions_url + "/health"),
+        # Not critical (health.CRITICAL): policy answers still work without the business system.
+        "business": health.http_check(services.http, services.settings.business_url + "/health"),
     }
     healthy, body = await health.report(checks)
     return JSONResponse(body, status_code=200 if healthy else 503)
