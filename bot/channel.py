@@ -79,7 +79,7 @@ class SignedGatewayInput(InputChannel):
             if replayed is not None:
                 return response.json(replayed)
 
-            collector = CollectingOutputChannel()
+            collector = _ChannelCollector(str(metadata.get("channel") or ""))
             await on_new_message(
                 UserMessage(
                     text,
@@ -95,6 +95,18 @@ class SignedGatewayInput(InputChannel):
             return response.json({"messages": collector.messages, "meta": meta, "replayed": False})
 
         return hook
+
+
+class _ChannelCollector(CollectingOutputChannel):
+    """Collects the replies under the citizen's channel name, so that Rasa picks the
+    response variants compiled for it (``channel: sms`` / ``voice``: the short answers)."""
+
+    def __init__(self, channel_name: str) -> None:
+        super().__init__()
+        self._channel_name = channel_name or CollectingOutputChannel.name()
+
+    def name(self) -> Text:  # type: ignore[override]  # a classmethod upstream
+        return self._channel_name
 
 
 async def _answer_already_given(agent: Any, sender: str, message_id: str) -> Optional[dict]:
