@@ -95,6 +95,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return int(module.main())
 
 
+def cmd_wechat(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from channels.wechat.cli import publish_menu
+
+    return publish_menu(Path(args.file) if args.file else None)
+
+
 def cmd_screenshots(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -129,6 +137,10 @@ def parser() -> argparse.ArgumentParser:
     shots.add_argument("--url", default="http://127.0.0.1:8000", help="已运行的网关；没有则临时启动一套")
     shots.add_argument("--out", default=None, help="输出目录，默认 build/screenshots")
     shots.set_defaults(func=cmd_screenshots)
+    wechat = sub.add_parser("wechat", help="微信公众号：menu 发布自定义菜单")
+    wechat.add_argument("wechat_command", choices=["menu"])
+    wechat.add_argument("--file", default=None, help="菜单文件，默认 channels/wechat/menu.yml")
+    wechat.set_defaults(func=cmd_wechat)
     return root
 
 
