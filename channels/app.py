@@ -19,14 +19,20 @@ from redis.asyncio import Redis
 from channels import errors, logs, metrics, pii, webchat_outbox
 from channels.adapters import registry
 from channels.answers import Answers
+from channels.business import PersonRecord, verify_person
 from channels.dialogue import RasaClient, busy_reply
 from channels.handoff import HandoffQueue, HandoffStatus
 from channels.identity_store import IdentityStore
 from channels.inbound import BotReply, InboundMessage
 from channels.limits import RateLimiter
+from channels.otp import OneTimeCodes
 from channels.push import PushHub
 from channels.settings import Settings, get_settings
+from channels.sms import replies as sms_replies
+from channels.sms.downlink import SmsDownlink
 from channels.stream import InboundStream
+from channels.verification import VerificationDesk
+from channels.wechat.service import WeChatChannel
 from hotline import paths
 from hotline.kb import KnowledgeBase, KnowledgeBaseError, load
 from hotline.retrieval.service import Retriever
@@ -47,6 +53,7 @@ class Services:
     handoff: HandoffQueue
     push: PushHub
     limiter: RateLimiter
+    sms: SmsDownlink | None = None
 
 
 def _knowledge() -> KnowledgeBase:
@@ -90,11 +97,30 @@ def create_app(
         identities = IdentityStore(redis, secret, settings.default_region)
         vault = pii.Vault(redis, pii.fernet_key(settings.vault_key.get_secret_value()))
         pseudonyms = settings.pseudonym_secret.get_secret_value().encode()
+        sms_downlink = sms_replies.build(settings, http, redis)  # None when SMS is not configured
 
-        async def tokenise(message: InboundMessage) -> InboundMessage:
-            text, found = pii.tokenise(message.text, pseudonyms, message.conversation)
-            await vault.keep(found)
-            return dataclasses.replace(message, text=text)
+        async def lookup(id_number: str, name: str) -> PersonRecord | None:
+            return await verify_person(http, settings.business_url,
+                                       settings.business_api_token.get_secret_value(), id_number, name)
+
+        async def send_code(phone: str, text: str, key: str) -> None:
+            if sms_downlink is None:
+                raise RuntimeError("no SMS downlink configured")
+            await sms_downlink.send(phone, text, kind="otp", idempotency_key=key)
+
+        desk = VerificationDesk(redis, vault, OneTimeCodes(redis, pseudonyms), identities, lookup,
+                                send_code, pseudonyms, settings.default_region)
+
+        async def start_verification(message: InboundMessage, reply: BotReply) -> BotReply:
+            asked = [m for m in reply.messages if (m.get("custom") or {}).get("type") == "verify"]
+            if not asked:
+                return reply
+            form = await desk.start(message, str(asked[0]["custom"].get("level") or "verified"))
+            # The bot's own words (why it asks) stay; the request itself becomes the form.
+            kept = [m if m not in asked else {"text": m["text"]} for m in reply.messages
+                    if m not in asked or m.get("text")]
+            return dataclasses.replace(reply, messages=kept + form.messages,
+                                       meta={**reply.meta, "verification": True})
 
         async def show_masked(reply: BotReply) -> BotReply:
             messages = [{**m, "text": await vault.display(m["text"])} if pii.TOKEN.search(m.get("text") or "")
@@ -102,6 +128,8 @@ def create_app(
             return dataclasses.replace(reply, messages=messages)
         handoff = HandoffQueue(redis)
         push = PushHub(redis)
+        wechat = await WeChatChannel.build(settings, redis, http)
+        app.state.wechat = wechat
 
         async def queue_for_human(message: InboundMessage, reply: BotReply) -> BotReply:
             requests = [m["custom"] for m in reply.messages
@@ -115,6 +143,10 @@ def create_app(
 
         async def handle(message: InboundMessage) -> BotReply:
             started = time.perf_counter()
+            own = await desk.intercept(message)  # the verification form runs at the edge
+            if own is not None:
+                metrics.turns.labels(message.channel, "verification").inc()
+                return await show_masked(own)
             identity = await identities.get(message.conversation, message.channel)
             extra = {}
             if retriever is not None and message.text:
@@ -126,6 +158,7 @@ def create_app(
                 reply = answers.localise(reply, region, short)
                 if reply.meta.get("handoff"):
                     reply = await queue_for_human(message, reply)
+                reply = await start_verification(message, reply)
                 reply = await show_masked(reply)
             except errors.DialogueUnavailableError:
                 metrics.turns.labels(message.channel, "unavailable").inc()
@@ -140,15 +173,21 @@ def create_app(
             if message.channel == "webchat":
                 await webchat_outbox.deliver(redis, message, reply)
                 await push.publish(message.conversation, {"type": "reply", "reply": reply.to_json()})
+            elif message.channel == "sms" and sms_downlink is not None:
+                await sms_replies.deliver(sms_downlink, vault, pseudonyms, message, reply)
+            elif message.channel == "wechat":
+                await wechat.deliver(message, reply)  # unless the callback answered passively
 
         stream = InboundStream(redis, settings.consumer, handle, deliver,
                                lambda m: busy_reply(m.message_id),
                                retry_idle_s=settings.retry_idle_s,
-                               max_deliveries=settings.max_deliveries, prepare=tokenise)
+                               max_deliveries=settings.max_deliveries, prepare=desk.protect)
         app.state.services = Services(settings, redis, http, rasa, stream, retriever, identities,
-                                      handoff, push, RateLimiter(redis, "webchat"))
+                                      handoff, push, RateLimiter(redis, "webchat"), sms=sms_downlink)
         consumer = asyncio.create_task(stream.run())
         pusher = asyncio.create_task(push.run())
+        if sms_downlink is not None:
+            sms_downlink.start()
         log.info("gateway.started", port=settings.port, consumer=settings.consumer)
         try:
             yield
@@ -161,6 +200,8 @@ def create_app(
                     await task
             if retriever is not None:
                 retriever.close()
+            if sms_downlink is not None:
+                await sms_downlink.aclose()
             await http.aclose()
             await redis.aclose()
 
@@ -185,9 +226,11 @@ def create_app(
         max_age=600,
     )
     errors.install(app)
-    from channels.routes import ops, webchat
+    from channels.routes import ops, sms, webchat, wechat
 
     app.include_router(ops.router)
     app.include_router(webchat.router)
+    app.include_router(sms.router)
+    app.include_router(wechat.router)
     app.state.adapters = {name: cls() for name, cls in registry.items()}
     return app

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
 
 from redis.asyncio import Redis
+
+from channels.redisio import text_map
 
 STATE_TTL_S = 86400
 DEFAULT_SKILL = "general"
@@ -56,8 +57,7 @@ class HandoffQueue:
         self.redis = redis
 
     async def _state(self, conversation: str) -> dict[str, str]:
-        raw: Any = await self.redis.hgetall(_state_key(conversation))
-        return {str(k): str(v) for k, v in raw.items()}
+        return text_map(await self.redis.hgetall(_state_key(conversation)))
 
     async def enqueue(self, conversation: str, channel: str, reason: str,
                       skill: str = DEFAULT_SKILL) -> HandoffStatus:

@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
 
-from channels.masking import BANK_CARD, ID_NUMBER, MOBILE, mask_card, mask_id_number, mask_phone
+from channels.masking import (
+    BANK_CARD,
+    ID_NUMBER,
+    MOBILE,
+    mask_card,
+    mask_id_number,
+    mask_name,
+    mask_phone,
+)
 from hotline import signing
 
 VAULT_TTL_S = 30 * 60
@@ -26,8 +34,10 @@ VAULT_TTL_S = 30 * 60
 # Order matters: an 18-character 身份证号 would also match the bank-card pattern.
 KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (("ID", ID_NUMBER), ("CARD", BANK_CARD), ("PHONE", MOBILE))
 # Not \b: Chinese characters count as word characters, and tokens sit right next to them.
-TOKEN = re.compile(r"(?<![A-Za-z0-9_])(ID|CARD|PHONE)TOKEN_[0-9a-f]{12}(?![0-9a-f])")
-_MASKS = {"ID": mask_id_number, "CARD": mask_card, "PHONE": mask_phone}
+# NAME and CODE tokens come from the verification form, which knows what it asked for.
+TOKEN = re.compile(r"(?<![A-Za-z0-9_])(ID|CARD|PHONE|NAME|CODE)TOKEN_[0-9a-f]{12}(?![0-9a-f])")
+_MASKS = {"ID": mask_id_number, "CARD": mask_card, "PHONE": mask_phone, "NAME": mask_name,
+          "CODE": lambda _: "******"}
 
 
 @dataclass(frozen=True)
@@ -53,13 +63,16 @@ def tokenise(text: str, secret: bytes, conversation: str) -> tuple[str, list[Fou
 
     def replace(kind: str, match: re.Match[str]) -> str:
         value = normalise(kind, match.group(0))
-        token = f"{kind}TOKEN_{signing.pseudonym(secret, 'pii', conversation, value, length=12)}"
-        found.append(Found(kind, value, token))
-        return token
+        found.append(Found(kind, value, token_for(kind, value, secret, conversation)))
+        return found[-1].token
 
     for kind, pattern in KINDS:
         text = pattern.sub(lambda m, k=kind: replace(k, m), text)  # type: ignore[misc]
     return text, found
+
+
+def token_for(kind: str, value: str, secret: bytes, conversation: str) -> str:
+    return f"{kind}TOKEN_{signing.pseudonym(secret, 'pii', conversation, kind, value, length=12)}"
 
 
 def fernet_key(secret: str) -> bytes:

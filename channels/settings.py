@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 RetrievalMode = Literal["fused", "bm25", "off"]
+SmsProvider = Literal["aliyun", "tencent", "generic"]
 
 
 def _alias(*names: str) -> AliasChoices:
@@ -32,6 +33,10 @@ class Settings(BaseSettings):
     pseudonym_secret: SecretStr = Field(validation_alias=_alias("HOTLINE_PSEUDONYM_SECRET"))
     vault_key: SecretStr = Field(validation_alias=_alias("HOTLINE_VAULT_KEY"))
     default_region: str = Field("national", validation_alias=_alias("HOTLINE_DEFAULT_REGION"))
+    # The province's business system (the reference one by default); identity matching
+    # calls it from the gateway, everything else goes through the action server.
+    business_url: str = Field("http://127.0.0.1:8100", validation_alias=_alias("BUSINESS_URL"))
+    business_api_token: SecretStr = Field(SecretStr(""), validation_alias=_alias("BUSINESS_API_TOKEN"))
 
     # Rasa answers in tens of milliseconds; past this the citizen gets a polite holding
     # answer and the message is retried in the background.
@@ -54,6 +59,36 @@ class Settings(BaseSettings):
     webchat_jwt_key: SecretStr | None = Field(None, validation_alias=_alias("WEBCHAT_JWT_KEY"))
     webchat_jwt_public_key: str | None = Field(None, validation_alias=_alias("WEBCHAT_JWT_PUBLIC_KEY"))
     webchat_jwt_issuer: str | None = Field(None, validation_alias=_alias("WEBCHAT_JWT_ISSUER"))
+
+    # WeChat official account (docs/wechat.md). No token: /wechat answers 503.
+    wechat_token: SecretStr | None = Field(None, validation_alias=_alias("WECHAT_TOKEN"))
+    # Set: compatible and safe mode (AES); unset: plaintext mode only.
+    wechat_encoding_aes_key: SecretStr | None = Field(
+        None, validation_alias=_alias("WECHAT_ENCODING_AES_KEY"))
+    wechat_app_id: str = Field("", validation_alias=_alias("WECHAT_APP_ID"))
+    wechat_app_secret: SecretStr | None = Field(None, validation_alias=_alias("WECHAT_APP_SECRET"))
+    wechat_api_base: str = Field("https://api.weixin.qq.com", validation_alias=_alias("WECHAT_API_BASE"))
+    # How long a callback waits for the bot before answering `success` (the 5-second rule;
+    # the margin is explained in channels/wechat/service.py).
+    wechat_reply_budget_s: float = Field(4.0, validation_alias=_alias("WECHAT_REPLY_BUDGET_S"))
+
+    # SMS on the 12333 short code (docs/sms.md). Webhooks need SMS_WEBHOOK_TOKEN as ?token=.
+    sms_provider: SmsProvider = Field("generic", validation_alias=_alias("SMS_PROVIDER"))
+    sms_api_base: str | None = Field(None, validation_alias=_alias("SMS_API_BASE"))
+    sms_webhook_token: SecretStr | None = Field(None, validation_alias=_alias("SMS_WEBHOOK_TOKEN"))
+    sms_access_key_id: str | None = Field(None, validation_alias=_alias("SMS_ACCESS_KEY_ID"))
+    sms_access_key_secret: SecretStr | None = Field(None, validation_alias=_alias("SMS_ACCESS_KEY_SECRET"))
+    sms_secret_id: str | None = Field(None, validation_alias=_alias("SMS_SECRET_ID"))
+    sms_secret_key: SecretStr | None = Field(None, validation_alias=_alias("SMS_SECRET_KEY"))
+    sms_sdk_app_id: str | None = Field(None, validation_alias=_alias("SMS_SDK_APP_ID"))
+    sms_sign_name: str = Field("12333", validation_alias=_alias("SMS_SIGN_NAME"))
+    sms_template_code: str | None = Field(None, validation_alias=_alias("SMS_TEMPLATE_CODE"))
+    sms_max_parts: int = Field(3, ge=1, le=10, validation_alias=_alias("SMS_MAX_PARTS"))
+    # Comma-separated addresses or networks the providers push from; empty allows any.
+    sms_allowed_ips: str = Field("", validation_alias=_alias("SMS_ALLOWED_IPS"))
+    sms_rate_per_minute: int = Field(5, validation_alias=_alias("SMS_RATE_PER_MINUTE"))
+    sms_daily_cap: int = Field(40, validation_alias=_alias("SMS_DAILY_CAP"))
+    sms_quiet_hours: str = Field("22:00-08:00", validation_alias=_alias("SMS_QUIET_HOURS"))
 
     @property
     def allowed_origins(self) -> frozenset[str]:

@@ -13,7 +13,8 @@ from typing import Any
 from hotline import signing
 
 LEVELS = ("anonymous", "phone", "verified")
-FIELDS = ("level", "person", "display_name", "id_number", "region", "channels", "expires_at")
+FIELDS = ("level", "person", "display_name", "id_number", "region", "channels", "expires_at",
+          "record_ref")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,9 @@ class IdentityContext:
     region: str = "national"
     channels: tuple[str, ...] = field(default_factory=tuple)
     expires_at: int | None = None
+    # The business system's opaque reference to the person's record (never the 身份证号),
+    # for actions that look up "my applications" and personal records.
+    record_ref: str | None = None
 
     def to_metadata(self, secret: bytes) -> dict[str, Any]:
         data = asdict(self)

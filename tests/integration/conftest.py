@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from hotline import secrets, supervisor, training
-from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -65,10 +64,13 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     state = tmp_path_factory.mktemp("state")
     model = training.train(say=lambda _: None)
-    ports = supervisor.Ports(gateway=free_port(), rasa=free_port(), actions=free_port(),
-                             redis=free_port())
+    ports = supervisor.Ports.free()
     stack = supervisor.Stack(ports, state_dir=state, log_dir=state / "logs", model=model,
-                             extra_env={"LOG_LEVEL": "INFO", "AGENT_HOURS": "always"})
+                             # WeChat's budget is shortened so that tests/integration/test_wechat.py
+                             # can make a turn outlast it (Rasa paused for 3 s) yet still finish
+                             # within RASA_TIMEOUT_S; a normal turn takes well under a second.
+                             extra_env={"LOG_LEVEL": "INFO", "AGENT_HOURS": "always",
+                                        "WECHAT_REPLY_BUDGET_S": "2.0"})
     try:
         stack.start_all(say=lambda _: None)
         yield Live(stack, state)

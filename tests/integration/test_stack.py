@@ -118,3 +118,15 @@ def test_unclear_question_offers_the_closest_questions_then_answers_the_choice(l
     chosen = live.say("it-clarify", buttons[0]["payload"])
     assert chosen["meta"]["intent"] == "faq"
     assert "依据" in chosen["messages"][0]["text"]
+
+
+def test_asking_to_verify_starts_the_form_at_the_edge(live: Live) -> None:
+    started = live.say("it-verify", "我要实名认证")
+    assert started["meta"]["intent"] == "verify_identity"
+    assert "个人信息告知" in started["messages"][0]["text"]
+    assert "身份证号码" in started["messages"][0]["text"]
+    # The next message belongs to the form, not to Rasa: a bad number is explained.
+    wrong = live.say("it-verify", "110105194912310021")
+    assert "校验位不正确" in wrong["messages"][0]["text"]
+    assert "已退出" in live.say("it-verify", "取消")["messages"][0]["text"]
+    assert live.say("it-verify", "你好")["meta"]["intent"] == "greet"

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionRequestHuman
 from actions.hours import TZ, AgentHours
-from actions.identity import identity_of
+from actions.identity import identity_of, require_level
 from hotline.identity import IdentityContext
 
 SECRET = b"k" * 32
@@ -38,6 +38,27 @@ def test_forged_identity_is_anonymous() -> None:
     meta["identity"]["level"] = "verified"
     assert identity_of(tracker(meta)).level == "anonymous"
     assert identity_of(tracker(None)).level == "anonymous"
+
+
+@pytest.mark.parametrize(("level", "expires_in", "needed", "allowed"), [
+    ("verified", 600, "verified", True),
+    ("phone", 600, "verified", False),
+    ("verified", -1, "phone", False),   # an expired verification counts for nothing
+    ("phone", 600, "phone", True),
+])
+def test_personal_queries_are_gated_by_level(level: str, expires_in: int, needed: str,
+                                             allowed: bool) -> None:
+    import time
+
+    ctx = IdentityContext(level=level, person="p1", expires_at=int(time.time()) + expires_in)
+    dispatcher = CollectingDispatcher()
+    got = require_level(tracker(ctx.to_metadata(SECRET)), dispatcher, needed, "查询养老金发放记录")
+    assert (got is not None) is allowed
+    if allowed:
+        assert dispatcher.messages == []
+    else:
+        assert dispatcher.messages[0]["custom"] == {"type": "verify", "level": needed}
+        assert "核实身份" in dispatcher.messages[0]["text"]
 
 
 def test_agent_hours_are_beijing_weekdays() -> None:
