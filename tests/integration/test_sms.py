@@ -2,9 +2,7 @@
 real HTTP server), pushes an uplink to the gateway the way Aliyun does, and receives
 the reply through the generic downlink, as the handset would see it.
 
-Progress queries (JD + 受理编号) need the business system's progress intent, which the
-bot does not have yet; the end-to-end path is checked with a policy question meanwhile
-(JD itself is routed by the keyword table, see tests/unit/test_sms_routes.py)."""
+Progress queries (JD + 受理编号) end to end are in tests/integration/test_business_flows.py."""
 
 from __future__ import annotations
 
