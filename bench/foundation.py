@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import machine, percentile, private_stack, publish, today
+from bench.common import OPEN_LIMITS, PrivateStack, machine, percentile, private_stack, publish, today
 from hotline import training
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "tests" / "data" / "heldout.jsonl"
@@ -40,37 +40,40 @@ def rss_mib(pid: int) -> float:
     return round(total / 1024, 1)
 
 
-def run(n: int = 200) -> dict[str, Any]:
+def measure(stack: PrivateStack, to_healthy_s: float, n: int = 200) -> dict[str, Any]:
+    """Sequential web chat latency and memory on a stack that took ``to_healthy_s`` to start."""
     questions = [json.loads(line)["q"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines()]
-    model = training.train(say=lambda _: None)
-    started = time.monotonic()
-    with private_stack(model) as stack:
-        to_healthy = time.monotonic() - started
-        latencies: list[float] = []
-        with httpx.Client(timeout=30) as client:
-            for i in range(n):
-                body = {"session_id": f"bench-{i % 20}", "text": questions[i % len(questions)]}
-                t0 = time.perf_counter()
-                client.post(stack.gateway + "/api/v1/webchat/messages", json=body).raise_for_status()
-                latencies.append((time.perf_counter() - t0) * 1000)
-        memory = {name: rss_mib(s.process.pid) for name, s in stack.stack.services.items() if s.process}
+    latencies: list[float] = []
+    with httpx.Client(timeout=30) as client:
+        for i in range(n):
+            body = {"session_id": f"bench-{i % 20}", "text": questions[i % len(questions)]}
+            t0 = time.perf_counter()
+            client.post(stack.gateway + "/api/v1/webchat/messages", json=body).raise_for_status()
+            latencies.append((time.perf_counter() - t0) * 1000)
     return {
         "date": today(),
         "machine": machine(),
-        "model": model.name,
-        "start_to_healthy_s": round(to_healthy, 1),
+        "start_to_healthy_s": round(to_healthy_s, 1),
         "messages": n,
         "latency_ms": {"p50": round(statistics.median(latencies), 1),
                        "p95": round(percentile(latencies, 0.95), 1),
                        "max": round(max(latencies), 1)},
-        "rss_mib": memory,
+        "rss_mib": {name: rss_mib(pid) for name, pid in stack.service_pids().items()},
     }
+
+
+def run(n: int = 200) -> dict[str, Any]:
+    model = training.train(say=lambda _: None)
+    started = time.monotonic()
+    with private_stack(model, OPEN_LIMITS) as stack:  # 200 messages a minute from one address
+        return dict(measure(stack, time.monotonic() - started, n), model=model.name)
 
 
 def table(result: dict[str, Any]) -> str:
     lat, rss = result["latency_ms"], result["rss_mib"]
     return "\n".join([
-        f"{result['machine']}; {result['date']}; model {result['model']}; `hotline bench foundation`.",
+        f"{result['machine']}; {result['date']}; model {result['model']}; "
+        f"`{result.get('command', 'hotline bench foundation')}`.",
         "",
         "| figure | value |",
         "|---|---|",

