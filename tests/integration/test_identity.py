@@ -21,10 +21,12 @@ from tests.integration.test_wechat import _callback, _conversation, _opened
 pytestmark = pytest.mark.integration
 
 
-def _person(live: Live) -> tuple[str, str, str]:
-    """A demo person of the reference business system: name, 身份证号, phone on record."""
+def _person(live: Live, nth: int = 0) -> tuple[str, str, str]:
+    """A demo person of the reference business system: name, 身份证号, phone on record.
+    Tests sharing the stack use different people: codes are limited to one a minute."""
     with sqlite3.connect(live.state / "business.db") as db:
-        row = db.execute("SELECT name, id_number, phone FROM persons ORDER BY id LIMIT 1").fetchone()
+        row = db.execute("SELECT name, id_number, phone FROM persons ORDER BY id LIMIT 1 OFFSET ?",
+                         (nth,)).fetchone()
     return str(row[0]), str(row[1]), str(row[2])
 
 
@@ -43,8 +45,8 @@ def _codes_sent(live: Live, phone: str) -> int:
     return len(httpx.get(fake, params={"phone": phone}, timeout=5).json()["messages"])
 
 
-def _verify(say: Callable[[str], str], live: Live) -> str:
-    name, id_number, phone = _person(live)
+def _verify(say: Callable[[str], str], live: Live, nth: int = 0) -> str:
+    name, id_number, phone = _person(live, nth)
     assert "个人信息告知" in say("我要实名认证")
     assert "姓名" in say(id_number)
     before = _codes_sent(live, phone)

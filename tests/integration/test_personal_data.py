@@ -90,10 +90,10 @@ def test_no_raw_personal_numbers_in_redis_or_logs(live: Live) -> None:
     wait_for(lambda: httpx.get(sms + "/_fake/messages", params={"phone": MOBILES[1]},
                                timeout=5).json()["messages"], 60, "the SMS answer")
 
-    name, id_number, phone = _person(live)
+    name, id_number, phone = _person(live, nth=1)
     raw_values = [*RAW, openid, name, id_number, phone]
     assert "验证成功" in _verify(lambda text: str(live.say("pii-verify", text)["messages"][-1]["text"]),
-                              live)
+                              live, nth=1)
 
     rated = httpx.post(live.base + "/api/v1/webchat/rating", timeout=10,
                        json={"session_id": "pii-rest-0", "score": 4, "comment": f"回电{MOBILES[0]}"})
