@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
 class GatewayError(Exception):
@@ -46,6 +48,11 @@ class DialogueUnavailableError(GatewayError):
     message = "智能客服暂时繁忙。"
 
 
+class StoreUnavailableError(GatewayError):
+    status_code = 503
+    message = "系统正在恢复，您的消息未能送达，请稍后重新发送。如问题紧急，可拨打12333。"
+
+
 def install(app: FastAPI) -> None:
     """Map the tree to JSON answers; never leak a stack trace or a request body."""
 
@@ -61,5 +68,12 @@ def install(app: FastAPI) -> None:
             {"error": f"请求格式不正确（{detail}），请检查后重试。"}, status_code=422
         )
 
+    async def on_store_down(_: Request, exc: Exception) -> JSONResponse:
+        # Redis unreachable (restarting, failing over): nothing was accepted, so the
+        # citizen is told to send again rather than shown a bare 500.
+        return JSONResponse({"error": StoreUnavailableError.message}, status_code=503)
+
     app.add_exception_handler(GatewayError, on_gateway_error)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(RedisConnectionError, on_store_down)
+    app.add_exception_handler(RedisTimeoutError, on_store_down)

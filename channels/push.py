@@ -17,6 +17,8 @@ from typing import Any, AsyncIterator
 import structlog
 from redis.asyncio import Redis
 
+from channels.redisio import OUTAGE
+
 log = structlog.get_logger(__name__)
 
 PATTERN = "webchat:push:*"
@@ -63,7 +65,7 @@ class PushHub:
                     event = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if event and event.get("type") == "pmessage":
                         self._dispatch(str(event["channel"]), str(event["data"]))
-            except (ConnectionError, OSError, TimeoutError) as exc:
+            except OUTAGE as exc:
                 log.warning("push.redis_unavailable", error=type(exc).__name__)
                 await asyncio.sleep(1)
             finally:

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+# What a Redis restart or a cut connection raises. redis-py's own errors are not the
+# builtin ConnectionError/TimeoutError: catching only those once let a Redis restart
+# end the inbound consumer for good (found by tests/integration/test_faults.py).
+OUTAGE = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError, TimeoutError)
+
 
 def text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)

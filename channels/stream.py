@@ -24,6 +24,7 @@ from redis.exceptions import ResponseError
 
 from channels.errors import DialogueUnavailableError
 from channels.inbound import BotReply, InboundMessage
+from channels.redisio import OUTAGE
 
 log = structlog.get_logger(__name__)
 
@@ -125,7 +126,7 @@ class InboundStream:
                         await self.ensure_group()
                         continue
                     raise
-                except (ConnectionError, OSError, TimeoutError) as exc:
+                except OUTAGE as exc:
                     log.warning("inbound.read_failed", error=type(exc).__name__)
                     await asyncio.sleep(1)
                     continue
@@ -147,7 +148,7 @@ class InboundStream:
             try:
                 await step()
                 return
-            except (ConnectionError, OSError, TimeoutError) as exc:
+            except OUTAGE as exc:
                 log.warning("inbound.redis_unavailable", error=type(exc).__name__)
                 await asyncio.sleep(1)
 
@@ -164,7 +165,7 @@ class InboundStream:
             await asyncio.sleep(max(self._retry_idle_ms / 2000, 0.5))
             try:
                 await self._reclaim_once()
-            except (ConnectionError, OSError, TimeoutError, ResponseError) as exc:
+            except (*OUTAGE, ResponseError) as exc:
                 log.warning("inbound.reclaim_failed", error=type(exc).__name__)
 
     async def _reclaim_once(self) -> None:
