@@ -9,8 +9,11 @@ from typing import Any, Dict, List
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.hours import from_env
 from actions.identity import identity_of
+from hotline.workhours import from_env
+
+# Handled by the gateway, which alone may file a ticket for the citizen's number.
+CALLBACK_PAYLOAD = "/request_callback"
 
 
 class ActionRequestHuman(Action):
@@ -20,8 +23,8 @@ class ActionRequestHuman(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
-        hours = from_env()
         identity = identity_of(tracker)
+        hours = from_env(identity.region)
         now = dt.datetime.now(dt.timezone.utc)
         handoff = {
             "type": "handoff",
@@ -35,12 +38,16 @@ class ActionRequestHuman(Action):
                 json_message=handoff,
             )
         else:
+            opens = hours.next_opening(now)
+            handoff["next_opening"] = opens.isoformat()
             dispatcher.utter_message(
                 text=(
-                    f"现在是非工作时间，人工客服的服务时间为{hours.describe()}（法定节假日除外）。"
-                    "您可以继续向我提问，我会7×24小时为您解答；也可以留下您的问题，"
-                    "工作时间会有工作人员跟进。"
+                    f"现在是非工作时间，人工客服的服务时间为{hours.describe()}，"
+                    f"下次上班是{opens:%m月%d日 %H:%M}。"
+                    "您可以继续向我提问，我会7×24小时为您解答；也可以回复“回电”预约人工回电，"
+                    "工作人员会在工作时间联系您。"
                 ),
+                buttons=[{"title": "预约人工回电", "payload": CALLBACK_PAYLOAD}],
                 json_message=handoff,
             )
         return []

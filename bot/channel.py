@@ -19,7 +19,12 @@ import os
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import (
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    UserUttered,
+)
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -56,8 +61,7 @@ class SignedGatewayInput(InputChannel):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @hook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
+        def refused(request: Request) -> Optional[HTTPResponse]:
             secret = os.environ.get(SECRET_ENV, "").encode()
             try:
                 signing.verify(secret, request.body, request.headers, window=channel.window)
@@ -65,6 +69,47 @@ class SignedGatewayInput(InputChannel):
                 # Never log the body: it may hold a citizen's words.
                 logger.warning("gateway request refused: %s", exc)
                 return response.json({"error": "unauthorized"}, status=401)
+            return None
+
+        @hook.route("/control", methods=["POST"])
+        async def control(request: Request) -> HTTPResponse:
+            """Pause the bot while a human agent owns the conversation; resume it after."""
+            refusal = refused(request)
+            if refusal is not None:
+                return refusal
+            try:
+                payload = json.loads(request.body)
+                sender = str(payload["sender"])
+                event = {"pause": ConversationPaused, "resume": ConversationResumed}[payload["event"]]
+            except (ValueError, KeyError, TypeError):
+                return response.json({"error": "bad request"}, status=400)
+            agent = request.app.ctx.agent
+            async with agent.lock_store.lock(sender):
+                tracker = await agent.tracker_store.get_or_create_tracker(sender)
+                tracker.update(event())
+                await agent.tracker_store.save(tracker)
+            return response.json({"paused": tracker.is_paused()})
+
+        @hook.route("/context", methods=["POST"])
+        async def context(request: Request) -> HTTPResponse:
+            """What an agent needs to take over: the transcript so far, slots, last intent."""
+            refusal = refused(request)
+            if refusal is not None:
+                return refusal
+            try:
+                sender = str(json.loads(request.body)["sender"])
+            except (ValueError, KeyError, TypeError):
+                return response.json({"error": "bad request"}, status=400)
+            tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+            if tracker is None:
+                return response.json({"transcript": [], "slots": {}, "intent": None, "paused": False})
+            return response.json(_context(tracker))
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            refusal = refused(request)
+            if refusal is not None:
+                return refusal
             try:
                 payload = json.loads(request.body)
                 sender = str(payload["sender"])
@@ -127,6 +172,24 @@ async def _answer_already_given(agent: Any, sender: str, message_id: str) -> Opt
                     messages.append(message)
             return {"messages": messages, "meta": _meta(event.parse_data), "replayed": True}
     return None
+
+
+TRANSCRIPT_TURNS = 60
+
+
+def _context(tracker: Any) -> Dict[str, Any]:
+    lines: List[Dict[str, Any]] = []
+    for event in tracker.events:
+        if isinstance(event, UserUttered) and event.text:
+            lines.append({"who": "citizen", "text": event.text, "at": event.timestamp,
+                          "intent": (event.intent or {}).get("name")})
+        elif isinstance(event, BotUttered) and event.text:
+            lines.append({"who": "bot", "text": event.text, "at": event.timestamp})
+    slots = {name: value for name, value in tracker.current_slot_values().items()
+             if value not in (None, [], "") and not name.startswith("requested_slot")}
+    latest = tracker.latest_message.parse_data if tracker.latest_message else {}
+    return {"transcript": lines[-TRANSCRIPT_TURNS:], "slots": slots,
+            "intent": _meta(latest)["intent"], "paused": tracker.is_paused()}
 
 
 def _meta(parse_data: Dict[str, Any]) -> Dict[str, Any]:

@@ -18,6 +18,8 @@ from hotline.identity import IdentityContext
 from hotline.kb import TOPICS
 
 WEBHOOK = "/webhooks/hotline/webhook"
+CONTROL = "/webhooks/hotline/control"
+CONTEXT = "/webhooks/hotline/context"
 HANDOFF_INTENTS = frozenset({"request_human"})
 
 BUSY_TEXT = (
@@ -36,7 +38,8 @@ class RasaClient:
         topics: Mapping[str, str] | None = None,
     ) -> None:
         self._http = http
-        self._url = base_url.rstrip("/") + WEBHOOK
+        self._base = base_url.rstrip("/")
+        self._url = self._base + WEBHOOK
         self._secret = secret
         self._timeout = timeout_s
         self._topics = dict(topics or {})
@@ -58,6 +61,28 @@ class RasaClient:
         except (httpx.HTTPError, ValueError) as exc:
             raise DialogueUnavailableError(f"rasa: {type(exc).__name__}") from exc
         return BotReply(message.message_id, list(data.get("messages") or []), self.meta(data))
+
+    async def _signed(self, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", **signing.sign(self._secret, body)}
+        try:
+            response = await self._http.post(self._base + path, content=body, headers=headers,
+                                             timeout=self._timeout)
+            response.raise_for_status()
+            return dict(response.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            raise DialogueUnavailableError(f"rasa: {type(exc).__name__}") from exc
+
+    async def pause(self, conversation: str) -> None:
+        """The bot stays silent while a human agent owns the conversation (ConversationPaused)."""
+        await self._signed(CONTROL, {"sender": conversation, "event": "pause"})
+
+    async def resume(self, conversation: str) -> None:
+        await self._signed(CONTROL, {"sender": conversation, "event": "resume"})
+
+    async def context(self, conversation: str) -> dict[str, Any]:
+        """The bot transcript (personal data as vault tokens), slots and last intent."""
+        return await self._signed(CONTEXT, {"sender": conversation})
 
     def meta(self, data: Mapping[str, Any]) -> dict[str, Any]:
         raw = data.get("meta") or {}
