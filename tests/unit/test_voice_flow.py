@@ -1,0 +1,127 @@
+"""The call flow with the media, engines and gateway replaced by plain fakes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from speech.vad import Ended, Started
+from voice import call as flow_module
+from voice.call import GOODBYE, GREETING, NOT_HEARD, REPROMPT, TRANSFER, CallFlow, Engines
+from voice.dialogue import Turn
+from voice.media import Key
+
+
+class FakeMedia:
+    def __init__(self) -> None:
+        self.events: asyncio.Queue[Any] = asyncio.Queue()
+        self.played: list[bytes] = []
+        self.cut: list[bytes] = []
+
+    async def play(self, pcm: bytes) -> None:
+        self.played.append(pcm)
+        try:
+            await asyncio.sleep(len(pcm) / 16000)   # as long as 8 kHz audio lasts
+        except asyncio.CancelledError:
+            self.cut.append(pcm)
+            raise
+
+
+class Prompts:
+    def telephone(self, words: str) -> bytes:
+        return words.encode() * 20   # a few hundred ms of "audio" that remembers its words
+
+
+class Recognizer:
+    name = "fake"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def transcribe(self, pcm: bytes, rate: int) -> str:
+        return self.text
+
+
+class Synthesizer:
+    name = "fake"
+    rate = 8000
+
+    def synthesize(self, words: str) -> bytes:
+        return words.encode() * 20
+
+
+class Dialogue:
+    def __init__(self, turn: Turn) -> None:
+        self.turn_given = turn
+        self.asked: list[str] = []
+
+    async def turn(self, call_id: str, text: str) -> Turn:
+        self.asked.append(text)
+        return self.turn_given
+
+
+ANSWER = Turn("答复")
+
+
+def _flow(heard: str = "", turn: Turn = ANSWER) -> tuple[CallFlow, FakeMedia, list[str], Dialogue]:
+    media = FakeMedia()
+    actions: list[str] = []
+    dialogue = Dialogue(turn)
+
+    async def transfer() -> None:
+        actions.append("refer")
+
+    async def hangup() -> None:
+        actions.append("bye")
+
+    engines = Engines(Recognizer(heard), Synthesizer(), Prompts())  # type: ignore[arg-type]
+    flow = CallFlow("c1", media, engines, dialogue, transfer, hangup,  # type: ignore[arg-type]
+                    silence_s=0.05, reprompts=2)
+    return flow, media, actions, dialogue
+
+
+def _said(media: FakeMedia) -> list[str]:
+    return [pcm[: len(pcm) // 20].decode() for pcm in media.played]
+
+
+async def test_silence_reprompts_twice_then_says_goodbye_and_hangs_up() -> None:
+    flow, media, actions, _ = _flow()
+    await asyncio.wait_for(flow.run(), 10)
+    assert _said(media) == [GREETING, REPROMPT, REPROMPT, GOODBYE]
+    assert actions == ["bye"] and flow.record.outcome == "goodbye"
+
+
+async def test_zero_interrupts_the_greeting_and_transfers() -> None:
+    flow, media, actions, _ = _flow()
+    media.events.put_nowait(Key("0"))
+    await asyncio.wait_for(flow.run(), 10)
+    assert media.cut and _said(media) == [GREETING, TRANSFER]
+    assert actions == ["refer"] and flow.record.barge_ins == 1
+
+
+async def test_an_utterance_is_recognised_corrected_and_answered() -> None:
+    flow, media, _, dialogue = _flow(heard="養老抱歉怎麼腳廢", turn=Turn("按月缴纳。"))
+    media.events.put_nowait(Started())
+    media.events.put_nowait(Ended(b"\x00" * 3200))
+    await asyncio.wait_for(flow.run(), 10)
+    assert dialogue.asked == ["养老保险怎么缴费"]
+    assert "按月缴纳。" in _said(media)
+    assert flow.record.turns == 1
+
+
+async def test_nothing_recognised_asks_again_without_a_turn() -> None:
+    flow, media, _, dialogue = _flow(heard="")
+    media.events.put_nowait(Ended(b"\x00" * 3200))
+    await asyncio.wait_for(flow.run(), 10)
+    assert NOT_HEARD in _said(media) and dialogue.asked == []
+
+
+async def test_a_handoff_answer_transfers_without_another_prompt() -> None:
+    flow, media, actions, _ = _flow(heard="转人工", turn=Turn("好的，为您转人工。", handoff=True))
+    media.events.put_nowait(Ended(b"\x00" * 3200))
+    await asyncio.wait_for(flow.run(), 10)
+    assert actions == ["refer"] and TRANSFER not in _said(media)
+
+
+def test_prompts_are_fixed_chinese_sentences() -> None:
+    assert all(p.endswith("。") for p in flow_module.PROMPTS)
