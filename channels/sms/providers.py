@@ -168,7 +168,7 @@ _REPORTS: dict[str, Callable[[dict[str, Any]], Report]] = {
 def _items(body: bytes, single_ok: bool) -> list[dict[str, Any]]:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # "[[[[…" nests past the stack
         raise SmsPayloadError("推送内容不是有效的 JSON。") from exc
     if isinstance(data, dict) and single_ok:
         data = [data]

@@ -1,0 +1,194 @@
+"""``make soak`` (``python -m bench.soak --minutes N``): mixed-channel load on a private
+stack for N minutes (30 by default), the resident memory of every process sampled, and
+every error counted. Web chat over REST and WebSocket, WeChat safe-mode callbacks and SMS
+uplinks (generic provider, with the webhook token) run side by side at a steady pace.
+
+An error is anything but the documented answer: a non-2xx status, a WebSocket that closes
+or sends an error, a transport failure. Web chat's holding answer (``deferred``) is counted
+separately, not as an error. Results: ``bench/results/soak.json`` and a section of
+BENCHMARKS.md. Not part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from bench.common import OPEN_LIMITS, PrivateStack, machine, private_stack, publish, today
+from bench.load import WEBCHAT, questions
+from bench.wechat import Account, wechat_sender
+from hotline import secrets as stack_secrets
+from hotline import training
+
+SAMPLE_S = 10.0
+PACE_S = 1.0  # per simulated citizen, between messages
+
+
+def rss_mb(pids: dict[str, int]) -> dict[str, float]:
+    """Resident memory of each service, its child processes included."""
+    found = {}
+    for name, pid in pids.items():
+        try:
+            root = psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+            found[name] = round(sum(p.memory_info().rss for p in procs) / 2**20, 1)
+        except psutil.Error:
+            found[name] = 0.0
+    return found
+
+
+class Soak:
+    def __init__(self, stack: PrivateStack, seconds: float) -> None:
+        self.stack = stack
+        self.until = time.monotonic() + seconds
+        self.counts: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.pool = questions()
+        kept = stack_secrets.ensure(stack.stack.state_dir / "secrets.env")
+        self.sms_token = kept["SMS_WEBHOOK_TOKEN"]
+
+    def _text(self) -> str:
+        return secrets.choice(self.pool)
+
+    def _error(self, channel: str, what: str) -> None:
+        self.errors[f"{channel}:{what}"] += 1
+
+    async def rest(self, client: httpx.AsyncClient) -> None:
+        session = f"soak-rest-{uuid.uuid4().hex[:12]}"
+        while time.monotonic() < self.until:
+            try:
+                r = await client.post(self.stack.gateway + WEBCHAT,
+                                      json={"session_id": session, "text": self._text()})
+                if r.status_code != 200:
+                    self._error("rest", str(r.status_code))
+                else:
+                    self.counts["rest:" + r.json().get("status", "?")] += 1
+            except httpx.HTTPError as exc:
+                self._error("rest", type(exc).__name__)
+            await asyncio.sleep(PACE_S)
+
+    async def socket(self) -> None:
+        from websockets.client import connect  # 10.x here (rasa-sdk pins it): the legacy client
+
+        session = f"soak-ws-{uuid.uuid4().hex[:12]}"
+        url = self.stack.gateway.replace("http", "ws") + f"/api/v1/webchat/ws?session_id={session}"
+        try:
+            async with connect(url, open_timeout=30) as ws:
+                while time.monotonic() < self.until:
+                    await ws.send(json.dumps({"type": "message", "text": self._text(),
+                                              "message_id": uuid.uuid4().hex}))
+                    while True:  # until this message's reply (queue updates may come between)
+                        event = json.loads(await asyncio.wait_for(ws.recv(), 60))
+                        if event.get("type") == "error":
+                            self._error("ws", "error_event")
+                            break
+                        if event.get("type") == "reply":
+                            self.counts["ws:reply"] += 1
+                            break
+                    await asyncio.sleep(PACE_S)
+        except Exception as exc:  # a closed or failed socket is an error, then start another
+            self._error("ws", type(exc).__name__)
+            if time.monotonic() < self.until:
+                await asyncio.sleep(PACE_S)
+                await self.socket()
+
+    async def wechat(self, client: httpx.AsyncClient, account: Account) -> None:
+        send = wechat_sender(client, account)
+        while time.monotonic() < self.until:
+            try:
+                self.counts["wechat:" + await send(self._text())] += 1
+            except httpx.HTTPError as exc:
+                self._error("wechat", type(exc).__name__)
+            await asyncio.sleep(PACE_S)
+
+    async def sms(self, client: httpx.AsyncClient, n: int) -> None:
+        phone = f"1390000{n:04d}"
+        url = self.stack.gateway + "/sms/inbound/generic"
+        sent = 0
+        while time.monotonic() < self.until:
+            sent += 1
+            body = {"from": phone, "text": self._text(), "message_id": uuid.uuid4().hex,
+                    "received_at": int(time.time())}
+            try:
+                r = await client.post(url, params={"token": self.sms_token}, json=body)
+                self.counts["sms:" + ("ok" if r.status_code == 200 else "refused")] += 1
+                if r.status_code != 200:
+                    self._error("sms", str(r.status_code))
+            except httpx.HTTPError as exc:
+                self._error("sms", type(exc).__name__)
+            await asyncio.sleep(8.0)  # a citizen's pace, under the 10-a-minute limit per number
+
+    async def run(self, citizens: int) -> list[dict[str, Any]]:
+        samples: list[dict[str, Any]] = []
+        pids = self.stack.service_pids()
+        started = time.monotonic()
+
+        async def sampler() -> None:
+            while time.monotonic() < self.until:
+                samples.append({"t_s": round(time.monotonic() - started), **rss_mb(pids)})
+                await asyncio.sleep(SAMPLE_S)
+            samples.append({"t_s": round(time.monotonic() - started), **rss_mb(pids)})
+
+        account = Account(self.stack)
+        async with httpx.AsyncClient(timeout=60) as client:
+            tasks = [sampler()]
+            for n in range(citizens):
+                tasks += [self.rest(client), self.socket(), self.wechat(client, account),
+                          self.sms(client, n)]
+            await asyncio.gather(*tasks)
+        return samples
+
+
+def summarise(samples: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per process: RSS after warm-up (the first quarter skipped), at the end, and the growth."""
+    names = [k for k in samples[0] if k != "t_s"]
+    warm = samples[max(1, len(samples) // 4)]
+    last = samples[-1]
+    return {n: {"warm_mb": warm[n], "end_mb": last[n], "growth_mb": round(last[n] - warm[n], 1),
+                "max_mb": max(s[n] for s in samples)} for n in names}
+
+
+def table(result: dict[str, Any]) -> str:
+    rows = "\n".join(f"| {name} | {m['warm_mb']} | {m['end_mb']} | {m['growth_mb']:+} | {m['max_mb']} |"
+                     for name, m in result["memory"].items())
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(result["counts"].items()))
+    errors = ", ".join(f"{k} {v}" for k, v in sorted(result["errors"].items())) or "none"
+    return (f"Soak (`make soak`, `python -m bench.soak --minutes N`; {result['date']}, {result['machine']}): "
+            f"{result['minutes']} minutes, {result['citizens']} simulated citizens on each of web chat REST, "
+            f"web chat WebSocket and WeChat (one message a second each) plus SMS (one every 8 s), on a "
+            f"private stack. Resident memory sampled every {SAMPLE_S:.0f} s (children included); "
+            "warm = after the first quarter.\n\n"
+            "| process | warm MB | end MB | growth | max MB |\n|---|---|---|---|---|\n" + rows +
+            f"\n\nMessages: {counts}. Errors: **{result['error_total']}** ({errors}).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--citizens", type=int, default=2, help="simulated citizens per channel")
+    parser.add_argument("--model", type=Path, help="a trained model to use instead of `hotline train`'s")
+    args = parser.parse_args(argv)
+    model = args.model or training.train(say=print)
+    env = {**OPEN_LIMITS, "SMS_QUIET_HOURS": "off", "AGENT_HOURS": "always", "HOTLINE_VOICE": "0"}
+    with private_stack(model, extra_env=env) as stack:
+        soak = Soak(stack, args.minutes * 60)
+        samples = asyncio.run(soak.run(args.citizens))
+    result = {"date": today(), "machine": machine(), "minutes": args.minutes, "citizens": args.citizens,
+              "counts": dict(soak.counts), "errors": dict(soak.errors),
+              "error_total": sum(soak.errors.values()), "memory": summarise(samples), "samples": samples}
+    publish("soak", result, table(result))
+    return 0 if result["error_total"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
