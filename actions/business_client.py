@@ -124,6 +124,10 @@ class BusinessClient:
         path = _path("persons", person_ref, "pension-payments")
         return await self._call(schemas.PensionPayments, "GET", path)
 
+    async def person_appointments(self, person_ref: str) -> list[schemas.AppointmentOut]:
+        path = _path("persons", person_ref, "appointments")
+        return (await self._call(schemas.AppointmentList, "GET", path)).appointments
+
     async def card(self, person_ref: str) -> schemas.CardOut:
         return await self._call(schemas.CardOut, "GET", _path("persons", person_ref, "card"))
 

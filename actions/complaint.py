@@ -91,7 +91,7 @@ class ValidateComplaintForm(FormValidationAction):
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if (tracker.get_slot("requested_slot") != "complaint_confirmed"
                 or tracker.get_slot("complaint_confirmed") is not None
-                or intent in ("cancel", "request_human")):
+                or intent in ("cancel", "request_human", "cancel_appointment")):
             return {}
         answer = confirmation((tracker.latest_message or {}).get("text") or "")
         return {} if answer is None else {"complaint_confirmed": answer}

@@ -129,6 +129,11 @@ class AppointmentOut(BaseModel):
     created_at: dt.datetime
 
 
+class AppointmentList(BaseModel):
+    person_ref: str
+    appointments: list[AppointmentOut] = Field(description="尚未到时间、未取消的预约，时间早的在前")
+
+
 # -- tickets ----------------------------------------------------------------------------
 
 class TicketDetails(BaseModel):

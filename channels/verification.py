@@ -24,7 +24,7 @@ from typing import Any, Awaitable, Callable
 from redis.asyncio import Redis
 from stdnum.cn import ric
 
-from channels import pii
+from channels import notify, pii
 from channels.business import BusinessUnavailableError, PersonRecord
 from channels.identity_store import MAX_TTL_S, IdentityStore, person_pseudonym
 from channels.inbound import BotReply, InboundMessage
@@ -302,6 +302,9 @@ class VerificationDesk:
             id_number=mask_id_number(id_number) if id_number else None,
             region=session.region or self._default_region, channels=(message.channel,),
             expires_at=int(time.time()) + MAX_TTL_S, record_ref=session.record_ref or None))
+        phone = await self.vault.reveal(session.phone_token) if session.phone_token else None
+        if phone and identity.person:   # for confirmations by SMS (channels/notify.py)
+            await notify.remember_phone(self.vault, self._secret, identity.person, phone)
         session.step = "consent"
         await self._save(message.conversation, session)
         level = "实名验证" if identity.level == "verified" else "手机号验证"

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from business import schemas, views
 from business.catalog import CARD_STATUSES
-from business.deps import Db
+from business.deps import Db, Now
 from business.errors import NotFoundError, responses
-from business.models import Application, Card, Contribution, PensionPayment, Person
+from business.models import Application, Appointment, Card, Contribution, PensionPayment, Person, Slot
 from channels.masking import mask_phone
 
 router = APIRouter(prefix="/persons", tags=["人员"])
@@ -41,6 +43,20 @@ def applications(person_ref: str, db: Db) -> schemas.ApplicationList:
                                .order_by(Application.submitted_on.desc(), Application.id.desc()))
         return schemas.ApplicationList(person_ref=person.ref,
                                        applications=[views.application(r) for r in rows])
+
+
+@router.get("/{person_ref}/appointments", response_model=schemas.AppointmentList, responses=UNKNOWN,
+            summary="某人尚未到时间的预约（时间早的在前）")
+def appointments(person_ref: str, db: Db, now: Now) -> schemas.AppointmentList:
+    with db.reader.begin() as session:
+        person = _person(session, person_ref)
+        rows = session.scalars(select(Appointment).join(Slot)
+                               .where(Appointment.person_id == person.id, Appointment.status == "booked",
+                                      Slot.day >= now.date())
+                               .order_by(Slot.day, Slot.start))
+        upcoming = [r for r in rows if dt.datetime.combine(r.slot.day, r.slot.start) > now]
+        return schemas.AppointmentList(person_ref=person.ref,
+                                       appointments=[views.appointment(r) for r in upcoming])
 
 
 @router.get("/{person_ref}/contributions", response_model=schemas.Contributions, responses=UNKNOWN,

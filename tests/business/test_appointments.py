@@ -145,3 +145,15 @@ def test_a_booking_that_read_a_free_place_waits_and_then_finds_it_full(api: Api)
     holder.close()
     thread.join(15)
     assert len(outcome) == 1 and isinstance(outcome[0], ConflictError)
+
+
+def test_a_persons_upcoming_bookings_are_listed_without_cancelled_ones(api: Api) -> None:
+    who = person(api, 3)
+    later, sooner = slot(api, remaining=2, skip=1), slot(api, remaining=2)
+    kept = _book(api, later["slot_id"], person_ref=who.ref)
+    first = _book(api, sooner["slot_id"], person_ref=who.ref)
+    dropped = _book(api, slot(api, remaining=2, skip=2)["slot_id"], person_ref=who.ref)
+    api.delete(f"/appointments/{dropped['booking_no']}")
+    listed = api.get(f"/persons/{who.ref}/appointments").json()
+    assert [a["booking_no"] for a in listed["appointments"]] == [first["booking_no"], kept["booking_no"]]
+    assert api.get("/persons/nobody/appointments").status_code == 404

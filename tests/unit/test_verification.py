@@ -9,12 +9,13 @@ from typing import Any, AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from channels import pii
+from channels import notify, pii
 from channels.business import BusinessUnavailableError, PersonRecord
 from channels.identity_store import IdentityStore
 from channels.inbound import InboundMessage
 from channels.otp import OneTimeCodes
 from channels.verification import LOCKED, NOTICE, VerificationDesk
+from hotline.identity import IdentityContext
 
 SECRET = b"p" * 32
 ID_NUMBER = "11010519491231002X"
@@ -102,6 +103,17 @@ async def test_verified_by_id_name_and_code_then_bound_to_another_channel(
         value = await redis.dump(key) or b""
         for raw in (ID_NUMBER, NAME, PHONE):
             assert raw.encode() not in key and raw.encode() not in value, key
+
+
+async def test_the_proved_phone_is_kept_for_sms_confirmations(citizen: Desk) -> None:
+    await citizen.start()
+    await citizen.say(ID_NUMBER)
+    await citizen.say(NAME)
+    await citizen.say(citizen.code())
+    identity = await citizen.identities.get(citizen.conversation, "webchat")
+    assert await notify.verified_phone(citizen.desk.vault, SECRET, identity) == PHONE
+    stranger = IdentityContext(level="verified", person="someone-else")
+    assert await notify.verified_phone(citizen.desk.vault, SECRET, stranger) is None
 
 
 async def test_spoken_digits_are_understood(citizen: Desk) -> None:
