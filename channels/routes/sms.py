@@ -17,7 +17,7 @@ import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from channels import metrics, pii
+from channels import business, metrics, pii
 from channels.adapters.sms import SmsAdapter
 from channels.errors import (
     BadRequestError,
@@ -29,10 +29,11 @@ from channels.errors import (
 )
 from channels.inbound import InboundMessage
 from channels.limits import RateLimiter
-from channels.sms import keywords, providers, state
+from channels.sms import callback, keywords, providers, state
 from channels.sms.downlink import SmsDownlink
 from channels.sms.errors import SmsPayloadError
 from channels.sms.keywords import Route
+from hotline import workhours
 from hotline.signing import pseudonym
 
 log = structlog.get_logger(__name__)
@@ -145,6 +146,9 @@ async def _receive(services: Any, sms: SmsDownlink, provider: str, uplink: provi
     elif await sms.opted_out(uplink.phone):
         metrics.refused.labels(CHANNEL, "opted_out").inc()
         return  # the citizen said TD; HF lifts it
+    if route.kind == "callback":
+        sms.spawn(_callback(services, sms, uplink.phone, message_id), "callback")
+        return
     if route.kind in ("local", "optin"):
         sms.spawn(sms.send(uplink.phone, route.reply, kind="reply", idempotency_key=f"local:{message_id}"),
                   route.keyword or "local")
@@ -156,6 +160,16 @@ async def _receive(services: Any, sms: SmsDownlink, provider: str, uplink: provi
         metrics.inbound.labels(CHANNEL).inc()
     else:
         metrics.duplicates.labels(CHANNEL).inc()
+
+
+async def _callback(services: Any, sms: SmsDownlink, phone: str, message_id: str) -> None:
+    settings = services.settings
+
+    async def file(number: str, key: str) -> business.CallbackTicket:
+        return await business.file_callback(services.http, settings.business_url,
+                                            settings.business_api_token.get_secret_value(), number, key)
+
+    await callback.request(sms, file, phone, message_id, workhours.from_env().describe())
 
 
 async def _resolve(services: Any, conversation: str, route: Route) -> Route:

@@ -5,7 +5,8 @@ their pinyin initials (JD 进度, YY 预约, RG 人工, BZ 帮助, TD 退订). T
 (``channels/sms/keywords.yml``, format in docs/sms.md); this module only matches.
 
 A message routes to one of: ``dialogue`` (text or payload for Rasa), ``local`` (a reply
-the gateway sends itself, e.g. the menu), ``optout`` / ``optin``, or ``choice`` (a number
+the gateway sends itself, e.g. the menu), ``optout`` / ``optin``, ``callback`` (a callback
+ticket the gateway files for the sender's number, 人工/RG), or ``choice`` (a number
 picking one of the options of the last reply; the caller resolves it from Redis).
 """
 
@@ -26,7 +27,7 @@ MAX_CHOICE = 9
 TRIM = " \t\r\n。，、！？!?.,;；:：~～"
 SEPARATORS = " \t+:：，,-_#"
 
-RouteKind = Literal["dialogue", "local", "optout", "optin", "choice"]
+RouteKind = Literal["dialogue", "local", "optout", "optin", "choice", "callback"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Keyword:
     reply: str | None = None
     opt: Literal["out", "in"] | None = None
     missing: str | None = None
+    ticket: Literal["callback"] | None = None
 
     def route(self, rest: str) -> Route:
         if self.argument and not rest and self.missing:
@@ -57,6 +59,8 @@ class Keyword:
             return Route("dialogue", text=self.send_text.format(rest=rest).strip(), keyword=self.name)
         if self.send_payload is not None:
             return Route("dialogue", payload=self.send_payload, keyword=self.name)
+        if self.ticket is not None:
+            return Route("callback", keyword=self.name)
         kind: RouteKind = "optout" if self.opt == "out" else "optin" if self.opt == "in" else "local"
         return Route(kind, reply=self.reply or "", keyword=self.name)
 
@@ -120,18 +124,21 @@ def _keyword(item: Any) -> Keyword:
     words = item.get("words")
     if not isinstance(words, list) or not words or not all(isinstance(w, str) and w for w in words):
         raise KeywordTableError(f"关键词 {name} 的 words 应为非空文字列表。")
-    actions = [k for k in ("send_text", "send_payload", "reply") if item.get(k) is not None]
+    actions = [k for k in ("send_text", "send_payload", "reply", "ticket") if item.get(k) is not None]
     if len(actions) != 1 or not isinstance(item[actions[0]], str):
-        raise KeywordTableError(f"关键词 {name} 须有且只有 send_text、send_payload、reply 之一。")
+        raise KeywordTableError(f"关键词 {name} 须有且只有 send_text、send_payload、reply、ticket 之一。")
+    if item.get("ticket") not in (None, "callback"):
+        raise KeywordTableError(f"关键词 {name} 的 ticket 只能是 callback。")
     if item.get("opt") not in (None, "out", "in") or (item.get("opt") and actions != ["reply"]):
         raise KeywordTableError(f"关键词 {name} 的 opt 只能是 out 或 in，且须配 reply。")
     unknown = set(item) - {"name", "words", "argument", "send_text", "send_payload", "reply", "opt",
-                           "missing"}
+                           "missing", "ticket"}
     if unknown:
         raise KeywordTableError(f"关键词 {name} 含未知字段：{'、'.join(sorted(unknown))}。")
     return Keyword(name=name, words=tuple(words), argument=bool(item.get("argument")),
                    send_text=item.get("send_text"), send_payload=item.get("send_payload"),
-                   reply=item.get("reply"), opt=item.get("opt"), missing=item.get("missing"))
+                   reply=item.get("reply"), opt=item.get("opt"), missing=item.get("missing"),
+                   ticket=item.get("ticket"))
 
 
 @lru_cache(maxsize=4)

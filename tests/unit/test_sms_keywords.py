@@ -28,9 +28,14 @@ def test_progress_without_a_number_asks_for_it_locally(table: keywords.KeywordTa
 
 
 @pytest.mark.parametrize("message", ["RG", "rg", "人工", "转人工。"])
-def test_human_is_the_request_human_intent(table: keywords.KeywordTable, message: str) -> None:
+def test_human_is_a_callback_request(table: keywords.KeywordTable, message: str) -> None:
     route = table.route(message)
-    assert (route.kind, route.payload) == ("dialogue", "/request_human")
+    assert (route.kind, route.payload, route.keyword) == ("callback", None, "human")
+
+
+def test_a_ticket_keyword_must_be_a_callback() -> None:
+    with pytest.raises(KeywordTableError, match="ticket 只能是 callback"):
+        keywords.parse({"keywords": [{"name": "x", "words": ["X"], "ticket": "complaint"}]})
 
 
 @pytest.mark.parametrize("message", ["BZ", "帮助", "菜单", "?", "？", ""])

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from channels.app import create_app
-from hotline import paths
+from hotline import paths, workhours
 from tests.unit.conftest import FakeRasa, settings
 from tests.unit.sms_helpers import HostRouter, fake_provider
 
@@ -43,6 +43,25 @@ class Rasa(FakeRasa):
         return httpx.Response(200, json=body)
 
 
+class Business:
+    """The business system's ticket endpoint: records what it is sent, files callbacks."""
+
+    def __init__(self) -> None:
+        self.up = True
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if not self.up:
+            raise httpx.ConnectError("refused", request=request)
+        self.requests.append(request)
+        assert request.url.path == "/api/v1/tickets" and request.headers["Authorization"] == "Bearer bt"
+        return httpx.Response(201, json={"ticket_no": "GD20261102000009", "due_date": "2026-11-03",
+                                         "type": "callback"})
+
+
+BUSINESS = Business()
+
+
 @pytest.fixture(scope="module")
 def world(redis_server: str) -> Iterator[tuple[TestClient, Rasa, Any]]:
     import redis as sync_redis
@@ -50,9 +69,11 @@ def world(redis_server: str) -> Iterator[tuple[TestClient, Rasa, Any]]:
     sync_redis.Redis.from_url(redis_server).flushdb()
     rasa, fake = Rasa(), fake_provider(access_key_secret="")
     configured = settings(redis_server).model_copy(update={
-        "sms_api_base": "http://sms.test", "sms_webhook_token": SecretStr(TOKEN)})
+        "sms_api_base": "http://sms.test", "sms_webhook_token": SecretStr(TOKEN),
+        "business_url": "http://business.test", "business_api_token": SecretStr("bt")})
     transport = HostRouter({"rasa.test": httpx.MockTransport(rasa),
-                            "sms.test": httpx.ASGITransport(app=fake)})
+                            "sms.test": httpx.ASGITransport(app=fake),
+                            "business.test": httpx.MockTransport(BUSINESS)})
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(paths, "KB", ROOT / "tests" / "fixtures" / "kb")  # a small KB starts fast
         app = create_app(configured, transport=transport)
@@ -176,6 +197,52 @@ def test_opt_out_silences_replies_until_opt_in(world: Any, client: TestClient, r
     post(client, generic(phone, "社保卡丢了怎么办"))
     wait_for(lambda: len(sent_to(world, phone)) == 3)
     assert len(rasa.requests) == 1
+
+
+def test_rg_files_a_callback_ticket_for_the_number_and_replies_with_it(
+        world: Any, client: TestClient, rasa: Rasa, phone: str, redis_server: str) -> None:
+    import redis as sync_redis
+
+    BUSINESS.requests.clear()
+    for _ in range(2):   # the provider pushes the same uplink twice
+        post(client, generic(phone, "rg", message_id="uplink-rg-1"))
+    [sms] = wait_for(lambda: sent_to(world, phone))
+    assert sms["text"] == ("已为您登记人工回电，工单号GD20261102000009。工作人员将在11月3日前致电本号码，"
+                           f"请保持电话畅通。人工服务时间：{workhours.from_env().describe()}。")
+    time.sleep(0.2)
+    assert len(sent_to(world, phone)) == 1 and rasa.requests == []
+    filed = [json.loads(r.content) for r in BUSINESS.requests]
+    assert filed[0] == {"type": "callback", "summary": "市民通过12333短信申请人工回电", "channel": "sms",
+                        "contact_phone": phone}
+    keys = {r.headers["Idempotency-Key"] for r in BUSINESS.requests}
+    assert len(keys) == 1 and phone not in keys.pop()      # one ticket however often it arrives
+    stored = [str(k) for k in sync_redis.Redis.from_url(redis_server, decode_responses=True).keys("*")]
+    assert not any(phone in k for k in stored)
+
+
+def test_rg_while_the_business_system_is_down_says_so(world: Any, client: TestClient, phone: str) -> None:
+    BUSINESS.up = False
+    try:
+        post(client, generic(phone, "人工"))
+        [sms] = wait_for(lambda: sent_to(world, phone))
+    finally:
+        BUSINESS.up = True
+    assert sms["text"].startswith("抱歉，人工回电暂时登记不上，请稍后再回复RG")
+
+
+def test_rg_from_an_opted_out_number_files_nothing_and_sends_nothing(
+        world: Any, client: TestClient, rasa: Rasa, phone: str) -> None:
+    BUSINESS.requests.clear()
+    post(client, generic(phone, "TD"))
+    wait_for(lambda: sent_to(world, phone))
+    post(client, generic(phone, "RG"))
+    time.sleep(0.3)
+    assert BUSINESS.requests == [] and len(sent_to(world, phone)) == 1 and rasa.requests == []
+    post(client, generic(phone, "HF"))
+    wait_for(lambda: len(sent_to(world, phone)) == 2)
+    post(client, generic(phone, "RG"))
+    wait_for(lambda: len(sent_to(world, phone)) == 3)
+    assert len(BUSINESS.requests) == 1
 
 
 def test_a_long_answer_is_cut_to_three_parts_with_a_pointer(world: Any, client: TestClient, rasa: Rasa,
