@@ -3,7 +3,7 @@ SHELL := /bin/bash
 APP := .venv/app/bin
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup run train test lint typecheck unit integration bench screenshots clean
+.PHONY: setup run train test lint typecheck unit integration bench screenshots clean soak
 
 setup:
 	@bash scripts/debian-packages.sh
@@ -16,7 +16,7 @@ train: setup
 	@$(APP)/hotline train
 
 lint: setup
-	$(APP)/ruff check hotline channels actions bot bench business fakes tests
+	$(APP)/ruff check hotline channels actions bot bench business fakes speech voice tests
 	$(APP)/hotline kb lint
 
 typecheck: setup
@@ -32,6 +32,11 @@ integration: setup
 test: lint typecheck
 	$(APP)/hotline train
 	$(APP)/pytest -q tests
+
+# 30 minutes of mixed-channel load on a private stack (not part of `make test`);
+# `make soak SOAK_MINUTES=3` for a short run. Figures: BENCHMARKS.md, "soak".
+soak: setup
+	$(APP)/python -m bench.soak --minutes $(or $(SOAK_MINUTES),30)
 
 screenshots: setup
 	@$(APP)/hotline screenshots

@@ -30,6 +30,9 @@ class InboundMessage:
     payload: str | None = None
     received_at: float = field(default_factory=time.time)
     reply_to: str = ""
+    # The citizen asked for plain wording (the widget's 长辈模式): short answers, jargon
+    # explained, a way to a human offered with every answer.
+    elder: bool = False
 
     @property
     def key(self) -> str:
@@ -49,6 +52,7 @@ class InboundMessage:
             "payload": self.payload or "",
             "received_at": repr(self.received_at),
             "reply_to": self.reply_to,
+            "elder": "1" if self.elder else "",
         }
 
     @classmethod
@@ -61,6 +65,7 @@ class InboundMessage:
             payload=fields.get("payload") or None,
             received_at=float(fields.get("received_at") or time.time()),
             reply_to=fields.get("reply_to", ""),
+            elder=fields.get("elder") == "1",
         )
 
 

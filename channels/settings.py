@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     # The province's business system (the reference one by default); identity matching
     # calls it from the gateway, everything else goes through the action server.
     business_url: str = Field("http://127.0.0.1:8100", validation_alias=_alias("BUSINESS_URL"))
-    business_api_token: SecretStr = Field(SecretStr(""), validation_alias=_alias("BUSINESS_API_TOKEN"))
+    business_api_token: SecretStr = Field(validation_alias=_alias("BUSINESS_API_TOKEN"))
 
     # Rasa answers in tens of milliseconds; past this the citizen gets a polite holding
     # answer and the message is retried in the background.
@@ -89,6 +89,24 @@ class Settings(BaseSettings):
     sms_rate_per_minute: int = Field(5, validation_alias=_alias("SMS_RATE_PER_MINUTE"))
     sms_daily_cap: int = Field(40, validation_alias=_alias("SMS_DAILY_CAP"))
     sms_quiet_hours: str = Field("22:00-08:00", validation_alias=_alias("SMS_QUIET_HOURS"))
+
+    # Analytics events (docs/analytics.md). Unset URL: SQLite in the state folder.
+    analytics_enabled: bool = Field(True, validation_alias=_alias("ANALYTICS_ENABLED"))
+    # A secret: a PostgreSQL URL carries its password.
+    analytics_database_url: SecretStr | None = Field(None, validation_alias=_alias("ANALYTICS_DATABASE_URL"))
+    analytics_retention_days: int = Field(365, ge=1, validation_alias=_alias("ANALYTICS_RETENTION_DAYS"))
+
+    # Agent workspace (docs/handoff.md). Accounts: STAFF_ACCOUNTS_FILE (``hotline staff add``)
+    # plus, when their passwords are set, the demo accounts ``agent`` and ``supervisor``.
+    staff_accounts_file: str | None = Field(None, validation_alias=_alias("STAFF_ACCOUNTS_FILE"))
+    staff_agent_password: SecretStr | None = Field(None, validation_alias=_alias("STAFF_AGENT_PASSWORD"))
+    staff_supervisor_password: SecretStr | None = Field(
+        None, validation_alias=_alias("STAFF_SUPERVISOR_PASSWORD"))
+    staff_secure_cookies: bool = Field(False, validation_alias=_alias("STAFF_SECURE_COOKIES"))
+    # A citizen silent this long with an agent, or this long in the queue, is taken as gone.
+    handoff_citizen_gone_s: float = Field(900, validation_alias=_alias("HANDOFF_CITIZEN_GONE_S"))
+    handoff_queue_abandon_s: float = Field(1800, validation_alias=_alias("HANDOFF_QUEUE_ABANDON_S"))
+    handoff_sweep_s: float = Field(15, validation_alias=_alias("HANDOFF_SWEEP_S"))
 
     @property
     def allowed_origins(self) -> frozenset[str]:

@@ -1,4 +1,5 @@
-"""``hotline screenshots``: the widget on a desktop and a phone screen, as PNG files.
+"""``hotline screenshots``: the widget on a desktop and a phone screen, in normal and in
+elder mode (长辈模式), as PNG files.
 
 Uses the stack at ``--url`` when one answers there, otherwise starts a private one on
 free ports (about a minute), so it works on a machine where nothing runs yet.
@@ -35,6 +36,11 @@ def capture(base_url: str, out: Path) -> list[Path]:
             browser.open_widget(page)
             browser.ask(page, QUESTION)
             written.append(out / f"widget-{size}.png")
+            page.screenshot(path=str(written[-1]))
+            # Elder mode (长辈模式): large type, the plain answer, 转人工 and 12333 in reach.
+            page.locator("[data-hotline=elder-toggle]").click()
+            browser.ask(page, QUESTION)
+            written.append(out / f"widget-elder-{size}.png")
             page.screenshot(path=str(written[-1]))
             context.close()
         chromium.close()

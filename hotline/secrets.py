@@ -13,7 +13,7 @@ from pathlib import Path
 
 NAMES = ("HOTLINE_SIGNING_SECRET", "HOTLINE_PSEUDONYM_SECRET", "HOTLINE_VAULT_KEY", "BUSINESS_API_TOKEN",
          "SMS_WEBHOOK_TOKEN", "WECHAT_TOKEN", "WECHAT_ENCODING_AES_KEY", "WECHAT_APP_ID",
-         "WECHAT_APP_SECRET")
+         "WECHAT_APP_SECRET", "STAFF_AGENT_PASSWORD", "STAFF_SUPERVISOR_PASSWORD")
 _ALNUM = string.ascii_letters + string.digits
 # Shaped like the values WeChat's admin console shows: a Token of 3–32 characters, a
 # 43-character EncodingAESKey (base64 of 32 bytes without its "="), an AppID "wx" + 16
@@ -23,6 +23,9 @@ _SHAPES = {
     "WECHAT_ENCODING_AES_KEY": lambda: "".join(secrets.choice(_ALNUM) for _ in range(43)),
     "WECHAT_APP_ID": lambda: "wx" + secrets.token_hex(8),
     "WECHAT_APP_SECRET": lambda: secrets.token_hex(16),
+    # Typed by people at the login page of the agent workspace: short enough to type.
+    "STAFF_AGENT_PASSWORD": lambda: secrets.token_urlsafe(9),
+    "STAFF_SUPERVISOR_PASSWORD": lambda: secrets.token_urlsafe(9),
 }
 
 

@@ -31,6 +31,7 @@ class Ports:
     business: int = 8100   # the reference provincial business system
     sms: int = 8110        # the local fake SMS gateway (when SMS_API_BASE is unset)
     wechat: int = 8120     # the local fake WeChat API (when WECHAT_API_BASE is unset)
+    voice: int = 5060      # SIP over UDP (the voice service, when its Whisper model is built)
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -43,6 +44,7 @@ class Ports:
             business=int(env.get("BUSINESS_PORT", 8100)),
             sms=int(env.get("FAKE_SMS_PORT", 8110)),
             wechat=int(env.get("FAKE_WECHAT_PORT", 8120)),
+            voice=int(env.get("VOICE_SIP_PORT", 5060)),
         )
 
     @classmethod
@@ -129,10 +131,27 @@ class Stack:
              "--host", os.environ.get("GATEWAY_HOST", "127.0.0.1"),
              "--port", str(self.ports.gateway), "--ws", "wsproto", "--no-access-log"],
             dict(env, GATEWAY_PORT=str(self.ports.gateway), RASA_URL=rasa_url,
-                 ACTIONS_URL=actions_url, **sms_env, **wechat_env),
+                 ACTIONS_URL=actions_url, **sms_env, **wechat_env,
+                 # analytics events live with the rest of the state unless a URL is given
+                 ANALYTICS_DATABASE_URL=env.get("ANALYTICS_DATABASE_URL")
+                 or f"sqlite:///{self.state_dir / 'analytics.db'}"),
             lambda: _http_ok(f"http://127.0.0.1:{self.ports.gateway}/healthz", any_status=True),
             startup_s=60))
+        services += self._voice(env)
         return services
+
+    def _voice(self, env: dict[str, str]) -> list[Service]:
+        """The SIP voice service (docs/voice.md), when ``python -m speech.models`` has built
+        its Whisper model; ``HOTLINE_VOICE=0`` leaves it out."""
+        from speech import models
+
+        if env.get("HOTLINE_VOICE") == "0" or not models.ready():
+            return []
+        port = self.ports.voice
+        return [Service("voice", [str(paths.APP_BIN / "python"), "-m", "voice"],
+                        dict(env, VOICE_SIP_PORT=str(port),
+                             VOICE_GATEWAY_URL=f"http://127.0.0.1:{self.ports.gateway}"),
+                        lambda: _sip_ok(port), startup_s=60)]
 
     def _business(self, env: dict[str, str], services: list[Service]) -> str:
         """The reference business system, unless ``BUSINESS_URL`` names a province's own;
@@ -222,10 +241,15 @@ class Stack:
 
     def urls(self) -> dict[str, str]:
         base = f"http://127.0.0.1:{self.ports.gateway}"
-        return {"门户演示页（右下角「在线咨询」）": base + "/", "接口描述": base + "/openapi.json",
+        return {"门户演示页（右下角「在线咨询」）": base + "/",
+                "坐席工作台（账号 agent / supervisor，密码见 .hotline/secrets.env 的 STAFF_*_PASSWORD）":
+                    base + "/agent/",
+                "接口描述": base + "/openapi.json",
                 "健康检查": base + "/healthz", "运行指标": base + "/metrics",
                 "业务系统接口": (os.environ.get("BUSINESS_URL")
-                                 or f"http://127.0.0.1:{self.ports.business}") + "/openapi.json"}
+                                 or f"http://127.0.0.1:{self.ports.business}") + "/openapi.json",
+                **({"电话语音（SIP，UDP）": f"sip:12333@127.0.0.1:{self.ports.voice}"}
+                   if "voice" in self.services else {})}
 
     def run_forever(self, say: Callable[[str], None] = print) -> None:
         stop = False
@@ -271,6 +295,22 @@ def _http_ok(url: str, any_status: bool = False) -> bool:
     except httpx.HTTPError:
         return False
     return any_status or response.status_code == 200
+
+
+def _sip_ok(port: int) -> bool:
+    """An OPTIONS ping answered with 200 (the voice service has loaded its engines)."""
+    from voice import sip
+
+    request = sip.Message("OPTIONS sip:12333@127.0.0.1 SIP/2.0", [
+        ("Via", "SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKhealth"), ("From", "<sip:health@127.0.0.1>;tag=h"),
+        ("To", "<sip:12333@127.0.0.1>"), ("Call-ID", "health"), ("CSeq", "1 OPTIONS")])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(1.0)
+        try:
+            s.sendto(request.to_bytes(), ("127.0.0.1", port))
+            return sip.parse(s.recv(4096)).status == 200
+        except (OSError, sip.SipError):
+            return False
 
 
 def _redis_ping(url: str) -> bool:

@@ -9,6 +9,9 @@ PACKAGES=(
   chromium             # browser tests and screenshots of the web chat widget
   fonts-wqy-microhei   # without a CJK font every page and screenshot shows boxes
   postgresql           # the business system's tests also run against a real PostgreSQL server
+  espeak-ng            # the deterministic speech synthesizer of the phone line
+  sip-tester           # SIPp: the integration tests place real SIP calls with it
+  ffmpeg               # decoding callers' and WeChat audio formats
 )
 
 missing=()

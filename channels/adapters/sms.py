@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from channels import reachable
 from channels.adapters.base import register
 from channels.inbound import BotReply, Capabilities
 from channels.sms import segments
@@ -38,8 +39,10 @@ class SmsAdapter:
         body = "\n".join(t for t in [*texts, status or ""] if t)
         buttons = [b for m in reply.messages for b in (m.get("buttons") or [])][:MAX_CHOICE]
         menu = _menu(buttons)
-        fitted = segments.fit(body, self.signature, self.max_parts, reserve=len(menu))
-        text = f"{fitted}{menu}" if fitted else menu.lstrip("\n")
+        extra = reachable.way_forward(body, bool(buttons))
+        tail = f"\n{extra}" if extra else ""
+        fitted = segments.fit(body, self.signature, self.max_parts, reserve=len(menu) + len(tail))
+        text = f"{fitted}{tail}{menu}" if fitted else menu.lstrip("\n")
         return SmsText(text, tuple(str(b.get("payload") or b.get("title") or "") for b in buttons))
 
 

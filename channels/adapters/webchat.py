@@ -21,6 +21,7 @@ class WebChatAdapter:
         text: str | None,
         payload: str | None,
         message_id: str | None,
+        elder: bool = False,
     ) -> InboundMessage:
         return InboundMessage(
             channel=self.name,
@@ -29,6 +30,7 @@ class WebChatAdapter:
             text=(text or "").strip()[:MAX_TEXT],
             payload=(payload or "").strip() or None,
             reply_to=conversation,
+            elder=elder,
         )
 
     def render(self, reply: BotReply) -> dict[str, Any]:
@@ -41,6 +43,8 @@ def _message(message: dict[str, Any]) -> dict[str, Any]:
         out["buttons"].append({"title": button.get("title", ""), "payload": button.get("payload", "")})
     if message.get("custom"):
         out["custom"] = message["custom"]
+    if message.get("sender") in ("agent", "system"):
+        out["sender"] = message["sender"]
     return out
 
 

@@ -26,9 +26,9 @@ from channels.errors import (
     TooManyRequestsError,
     UnauthorizedError,
 )
+from channels.human import record_rating
 from channels.inbound import BotReply, InboundMessage
 from channels.limits import ADDRESS_TEXT, SESSION_TEXT
-from channels.masking import mask_text
 from hotline.signing import pseudonym
 
 router = APIRouter(prefix="/api/v1/webchat", tags=["网页聊天"])
@@ -56,12 +56,14 @@ class Message(BaseModel):
     text: str
     buttons: list[Button] = []
     custom: dict[str, Any] | None = None
+    sender: str | None = Field(None, description="agent：人工客服所发；system：系统通知；省略：智能客服")
 
 
 class HandoffOut(BaseModel):
     state: str = Field(description=(
         "bot：智能客服；queued：排队中；with_agent：人工服务中；closed：人工服务已结束"))
     position: int | None = Field(None, description="排队位置，1 表示下一位")
+    wait_min: int | None = Field(None, description="预计等待分钟数（排队位置×平均处理时长÷在岗坐席）")
     message: str = Field(description="告诉市民的说明文字")
 
 
@@ -80,6 +82,8 @@ class MessageIn(BaseModel):
     payload: str | None = Field(None, max_length=200, description="快捷按钮的 payload")
     message_id: str | None = Field(None, pattern=SESSION_PATTERN,
                                       description="客户端消息编号；重发时相同编号只答复一次")
+    elder: bool = Field(False, description=(
+        "长辈模式：答复用简短的白话版本，附专业术语的解释，并提供“听不懂？转人工”"))
 
 
 class MessageOut(BaseModel):
@@ -181,7 +185,7 @@ async def post_message(body: MessageIn, request: Request) -> MessageOut:
     _check_origin(services, request.headers.get("origin"))
     conversation = _conversation(services, body.session_id)
     await _admit(services, conversation, _client(request.client), body.text, body.payload)
-    message = adapter.parse(conversation, body.text, body.payload, body.message_id)
+    message = adapter.parse(conversation, body.text, body.payload, body.message_id, body.elder)
     await _submit(services, message)
     return _out(adapter, body.session_id, await _answer(services, message))
 
@@ -239,11 +243,16 @@ async def rate(body: RatingIn, request: Request) -> RatingOut:
     _check_origin(services, request.headers.get("origin"))
     conversation = _conversation(services, body.session_id)
     await services.limiter.hit("rating", conversation, 10, SESSION_TEXT)
-    await services.redis.xadd(SATISFACTION_STREAM, {
-        "channel": WebChatAdapter.name, "conversation": conversation, "score": str(body.score),
-        "comment": mask_text(body.comment or ""), "at": repr(time.time()),
-    }, maxlen=1_000_000, approximate=True)
+    # After an agent closed the conversation the rating is for the human service, and the
+    # conversation is the bot's again; otherwise it rates the bot conversation just ended.
+    human = (await services.handoff.state(conversation)).get("state") == "closed"
+    if human:
+        await services.handoff.finish(conversation)
+    await record_rating(services.redis, WebChatAdapter.name, conversation, body.score,
+                        "human" if human else "bot", body.comment or "")
     metrics.satisfaction.labels(WebChatAdapter.name, str(body.score)).inc()
+    request.app.state.analytics.satisfaction(WebChatAdapter.name, conversation, body.score,
+                                             body.comment or "")
     return RatingOut(message="感谢您的评价！我们会根据您的意见持续改进服务。")
 
 
@@ -295,7 +304,8 @@ class _Socket:
         try:
             incoming = MessageIn(session_id=self.session_id, text=_str(frame.get("text")),
                                  payload=_str(frame.get("payload")),
-                                 message_id=_str(frame.get("message_id")))
+                                 message_id=_str(frame.get("message_id")),
+                                 elder=frame.get("elder") is True)
             await _admit(self.services, self.conversation, _client(self.ws.client),
                          incoming.text, incoming.payload)
         except GatewayError as exc:
@@ -307,7 +317,7 @@ class _Socket:
                                    "message_id": frame.get("message_id")})
             return
         message = self.adapter.parse(self.conversation, incoming.text, incoming.payload,
-                                     incoming.message_id)
+                                     incoming.message_id, incoming.elder)
         await _submit(self.services, message)
         await self.outbox.put({"type": "typing", "message_id": message.message_id})
         task = asyncio.create_task(self._await_answer(message))

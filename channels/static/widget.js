@@ -21,6 +21,19 @@
   const GREETING = "您好，这里是12333人社智能客服，请问有什么可以帮您？";
   const NETWORK_DOWN = "网络连接中断，正在重新连接…";
   const HUMAN = { title: "转人工", payload: "/request_human" };
+  // Elder mode (适老化, issue 16): large type, plain words, few choices, a human and the
+  // hotline always in reach. Remembered per device; a portal may start in it (data-elder).
+  const ELDER_KEY = "hotline12333:elder";
+  const ELDER_CHOICES = 3;
+  const WORDING = {
+    normal: { greeting: GREETING, typing: "客服正在输入", placeholder: "请输入您的问题，如：社保卡丢了怎么补办？" },
+    elder: {
+      greeting: "您好！我是12333智能客服。请直接打字说您要问的事，比如：养老金怎么领？" +
+        "看不明白可以点“转人工客服”，也可以拨打12333。",
+      typing: "正在查找答案，请稍等",
+      placeholder: "请在这里打字提问",
+    },
+  };
   const SCORE_LABELS = ["非常不满意", "不满意", "一般", "满意", "非常满意"];
   const HTTP_ERRORS = {
     400: "消息内容不能为空，请输入您要咨询的问题。",
@@ -41,6 +54,7 @@
       token: data.token || "",
       title: data.title || "12333 智能客服",
       openAtLoad: data.open === "true",
+      elder: data.elder === "true" ? true : data.elder === "false" ? false : null,
     };
   }
 
@@ -106,6 +120,7 @@ button:focus-visible, textarea:focus-visible, a:focus-visible { outline: 3px sol
 .msg { margin: 8px 0; padding: 8px 12px; border-radius: 10px; max-width: 88%; width: fit-content; overflow-wrap: anywhere; }
 .msg[data-role="bot"] { background: #fff; border: 1px solid #dcdcdc; }
 .msg[data-role="user"] { background: #fde8e8; border: 1px solid #f3c4c4; margin-left: auto; white-space: pre-wrap; }
+.msg .from { display: block; font-size: 0.85em; color: #0b4f8a; font-weight: bold; }
 .msg p { margin: 0; white-space: pre-wrap; }
 .msg p.blank { height: .6em; }
 .msg ol, .msg ul { list-style: none; margin: 2px 0; padding: 0; }
@@ -151,6 +166,30 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
   .panel { inset: 0; width: 100vw; height: 100vh; height: 100dvh; border-radius: 0; }
   .launcher { right: 12px; bottom: 12px; }
 }
+textarea::placeholder { color: #595959; opacity: 1; }
+.header .elder-toggle[aria-pressed="true"] { background: #fff; color: #8e1414; font-weight: bold; }
+.assist { display: flex; gap: 8px; padding: 8px 12px; background: #fff7e0; border-bottom: 2px solid #b71c1c; }
+.assist > * { flex: 1; min-height: 56px; display: flex; align-items: center; justify-content: center;
+  font-size: 20px; font-weight: bold; border-radius: 8px; }
+.assist .assist-human { background: #b71c1c; color: #fff; border: 2px solid #b71c1c; }
+.assist .assist-phone { background: #fff; color: #0a3a8c; border: 2px solid #0a3a8c; text-decoration: none; }
+.quick .more { border-style: dashed; }
+.root.elder { font-size: 20px; line-height: 1.7; color: #000; }
+.root.elder button { min-height: 52px; padding: 8px 16px; border-width: 2px; }
+.root.elder .header { flex-wrap: wrap; }
+.root.elder .header h2 { font-size: 22px; white-space: nowrap; }
+.root.elder .header .close { margin-left: auto; }
+.root.elder .log { background: #fff; }
+.root.elder .msg { max-width: 96%; }
+.root.elder .msg[data-role="bot"] { border: 2px solid #4d4d4d; color: #000; }
+.root.elder .msg[data-role="user"] { border: 2px solid #b71c1c; }
+.root.elder .msg a { color: #0a3a8c; font-weight: bold; }
+.root.elder .typing { background: #fff; color: #000; }
+.root.elder .quick { gap: 10px; }
+.root.elder .quick button { color: #7a0f0f; font-weight: bold; }
+.root.elder textarea { font-size: 20px; min-height: 64px; border: 2px solid #1f1f1f; }
+.root.elder .actions [data-hotline="human"] { display: none; }
+@media (min-width: 520px) { .root.elder .panel { width: 480px; height: min(720px, calc(100vh - 104px)); } }
 `;
 
   function buildUi() {
@@ -161,11 +200,15 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
       "aria-label": "打开12333在线客服", "aria-expanded": "false", "aria-controls": "hotline-panel", text: "在线咨询" });
     ui.end = el("button", { type: "button", "data-hotline": "end", text: "结束对话" });
     ui.close = el("button", { class: "close", type: "button", "aria-label": "关闭", text: "×" });
+    ui.elder = el("button", { class: "elder-toggle", type: "button", "data-hotline": "elder-toggle",
+      "aria-pressed": "false", title: "大字体、说明更简单、一键转人工", text: "长辈模式" });
+    ui.assist = buildAssist();
     ui.login = el("div", { class: "login", "data-hotline": "login", hidden: true });
     ui.log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "对话记录",
       "data-hotline": "log", tabindex: "0" });
+    ui.typingText = el("span", { text: WORDING.normal.typing });
     ui.typing = el("div", { class: "typing", "data-hotline": "typing", hidden: true },
-      "客服正在输入", el("span", { class: "dot" }), el("span", { class: "dot" }), el("span", { class: "dot" }));
+      ui.typingText, el("span", { class: "dot" }), el("span", { class: "dot" }), el("span", { class: "dot" }));
     ui.handoff = el("div", { class: "handoff", role: "status", "data-hotline": "handoff", hidden: true });
     ui.rating = buildRating();
     ui.notice = el("div", { class: "notice", role: "alert", "data-hotline": "notice" });
@@ -180,11 +223,22 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
       ui.input, ui.hint, el("div", { class: "actions" }, ui.human, ui.send));
     ui.panel = el("section", { id: "hotline-panel", class: "panel", role: "dialog", "aria-label": "12333 智能客服",
       "data-hotline": "panel", "data-transport": "rest", hidden: true },
-      el("div", { class: "header" }, el("h2", { text: config.title }), ui.end, ui.close),
-      ui.login, ui.log, ui.typing, ui.handoff, ui.rating.box, ui.notice, ui.quick, ui.form);
-    shadow.append(el("style", { text: STYLES }), el("div", { class: "root" }, ui.launcher, ui.panel));
+      el("div", { class: "header" }, el("h2", { text: config.title }), ui.elder, ui.end, ui.close),
+      ui.assist.box, ui.login, ui.log, ui.typing, ui.handoff, ui.rating.box, ui.notice, ui.quick, ui.form);
+    ui.root = el("div", { class: "root" }, ui.launcher, ui.panel);
+    shadow.append(el("style", { text: STYLES }), ui.root);
     ui.host = host;
     return ui;
+  }
+
+  function buildAssist() {
+    const human = el("button", { class: "assist-human", type: "button", "data-hotline": "elder-human",
+      text: "转人工客服" });
+    const phone = el("a", { class: "assist-phone", href: "tel:12333", "data-hotline": "phone",
+      text: "拨打12333热线" });
+    const box = el("div", { class: "assist", role: "group", "aria-label": "人工帮助",
+      "data-hotline": "assist", hidden: true }, human, phone);
+    return { box, human, phone };
   }
 
   function buildRating() {
@@ -254,7 +308,11 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
     const node = el("div", { class: "msg", "data-hotline": "message", "data-role": item.role,
       "data-message-id": item.id });
     if (item.role === "user") node.textContent = item.text;
-    else node.append(renderRichText(item.text));
+    else node.append(renderRichText(item.id === "greeting" ? wording().greeting : item.text));
+    if (item.sender === "agent") {
+      node.dataset.sender = "agent";
+      node.prepend(el("span", { class: "from", text: "人工客服：" }));
+    }
     if (item.unsent) node.append(el("span", { class: "unsent", text: "（未发送）" }));
     return node;
   }
@@ -275,6 +333,8 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
     token: config.token,
     login: Promise.resolve(false),
     typingFrame: false,
+    elder: false,
+    quickOpenFor: "",
     typingTimer: 0,
     loginError: "",
   };
@@ -349,11 +409,54 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
   function renderQuickReplies() {
     const last = state.transcript[state.transcript.length - 1];
     const buttons = last && last.role === "bot" && Array.isArray(last.buttons) ? last.buttons : [];
-    ui.quick.replaceChildren(...buttons.map((b) => {
+    // Elder mode shows a few choices at a time; the rest wait behind 更多 for this message.
+    const key = last ? `${last.id}:${state.transcript.length}` : "";
+    const folded = state.elder && buttons.length > ELDER_CHOICES && state.quickOpenFor !== key;
+    const shown = folded ? buttons.slice(0, ELDER_CHOICES) : buttons;
+    const nodes = shown.map((b) => {
       const button = el("button", { type: "button", "data-hotline": "quick-reply", text: b.title });
-      button.addEventListener("click", () => sendUserMessage({ title: b.title, payload: b.payload }));
+      button.addEventListener("click", () => {
+        // The choices go away once one is taken: keep the keyboard in the widget.
+        if (sendUserMessage({ title: b.title, payload: b.payload })) ui.input.focus();
+      });
       return button;
-    }));
+    });
+    if (folded) {
+      const more = el("button", { class: "more", type: "button", "data-hotline": "quick-more",
+        "aria-expanded": "false", text: `更多（还有${buttons.length - ELDER_CHOICES}项）` });
+      more.addEventListener("click", () => {
+        state.quickOpenFor = key;
+        renderQuickReplies();
+        const next = ui.quick.querySelectorAll("[data-hotline=quick-reply]")[ELDER_CHOICES];
+        if (next) next.focus();
+      });
+      nodes.push(more);
+    }
+    ui.quick.replaceChildren(...nodes);
+  }
+
+  function wording() {
+    return state.elder ? WORDING.elder : WORDING.normal;
+  }
+
+  function initialElder() {
+    const stored = storageGet(localStorage, ELDER_KEY);
+    if (stored === "1" || stored === "0") return stored === "1";
+    return Boolean(config.elder);
+  }
+
+  function setElder(on, { remember = true } = {}) {
+    state.elder = Boolean(on);
+    if (remember) storageSet(localStorage, ELDER_KEY, state.elder ? "1" : "0");
+    if (!ui) return;
+    ui.root.classList.toggle("elder", state.elder);
+    ui.panel.dataset.mode = state.elder ? "elder" : "normal";
+    ui.elder.setAttribute("aria-pressed", String(state.elder));
+    ui.assist.box.hidden = !state.elder;
+    const words = wording();
+    ui.input.placeholder = words.placeholder;
+    ui.typingText.textContent = words.typing;
+    renderAll();
   }
 
   function updateTyping() {
@@ -384,6 +487,7 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
       id: reply.message_id,
       status: reply.status,
       text: typeof m.text === "string" ? m.text : "",
+      sender: m.sender === "agent" ? "agent" : undefined,
       buttons: (m.buttons || []).filter((b) => b && b.title && b.payload).map(({ title, payload }) => ({ title, payload })),
     })).filter((item) => item.text || item.buttons.length);
   }
@@ -439,6 +543,7 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
   function renderHandoff(status) {
     if (!status || !status.state) return;
     state.handoff = status.state;
+    if ((status.state === "queued" || status.state === "with_agent") && !wsOpen()) startPolling();
     const line = {
       queued: status.message || "正在为您转接人工客服，请稍候。",
       with_agent: "人工客服已接入",
@@ -461,6 +566,7 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
       const res = await api("DELETE", `/handoff${sessionQuery()}`);
       if (res.ok) renderHandoff(res.data);
       else showNotice(errorText(res));
+      ui.input.focus();  // the button just clicked is gone: keep keyboard users in the box
     } catch {
       showNotice(NETWORK_DOWN);
     }
@@ -487,13 +593,17 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
       showNotice(errorText(res));
       return;
     }
-    startFreshSession();
+    // A rating after a human agent closed keeps the conversation (the bot carries on with
+    // its context); a rating after 结束对话 ends it.
+    if (state.handoff === "closed") renderHandoff({ state: "bot" });
+    else startFreshSession();
     const r = ui.rating;
     r.prompt.textContent = res.data.message || "感谢您的评价！";
     r.scores.hidden = true;
     r.ends.hidden = true;
     r.later.hidden = true;
     r.box.hidden = false;
+    ui.input.focus();  // the score buttons are gone: keep keyboard users in the box
   }
 
   function sessionQuery() {
@@ -606,6 +716,7 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
     // 结束对话 may have started a new session meanwhile; the old message must not leak into it.
     if (state.pending.get(entry.id) !== entry) return;
     const content = entry.payload ? { payload: entry.payload } : { text: entry.text };
+    if (entry.elder) content.elder = true;  // the gateway answers in short, plain words
     if (wsOpen()) {
       entry.via = "ws";
       state.ws.send(JSON.stringify({ type: "message", message_id: entry.id, ...content }));
@@ -642,7 +753,10 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
   async function pollOnce() {
     expireStale();
     const waiting = [...state.pending.values()].some((e) => e.state === "accepted");
-    if (!waiting || wsOpen()) stopPolling();
+    // With a human on the other side, replies come unasked: without a socket, keep asking.
+    const human = state.handoff === "queued" || state.handoff === "with_agent";
+    if ((!waiting && !human) || wsOpen()) stopPolling();
+    else if (human) await resync();
     else await syncMessages();
   }
 
@@ -697,7 +811,8 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
     ui.notice.textContent = "";
     const id = randomHex(16);
     addItems([{ role: "user", id, text: payload ? title : body }]);
-    const entry = { id, state: "queued", since: Date.now(), ...(payload ? { payload } : { text: body }) };
+    const entry = { id, state: "queued", since: Date.now(), elder: state.elder,
+      ...(payload ? { payload } : { text: body }) };
     state.pending.set(id, entry);
     start();
     deliver(entry);
@@ -799,6 +914,8 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
     ui.close.addEventListener("click", closePanel);
     ui.end.addEventListener("click", showRating);
     ui.human.addEventListener("click", () => sendUserMessage(HUMAN));
+    ui.assist.human.addEventListener("click", () => sendUserMessage(HUMAN));
+    ui.elder.addEventListener("click", () => setElder(!state.elder));
     ui.rating.buttons.forEach((b) => b.addEventListener("click", () => rate(Number(b.dataset.score))));
     ui.rating.later.addEventListener("click", () => { ui.rating.box.hidden = true; ui.input.focus(); });
     const closeOnEscape = (event) => {
@@ -833,6 +950,7 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
     ui = buildUi();
     document.body.append(ui.host);
     loadSession();
+    setElder(initialElder(), { remember: false });
     renderAll();
     bindEvents();
     const hasConversation = state.transcript.some((i) => i.role === "user");
@@ -847,6 +965,11 @@ textarea { display: block; width: 100%; font: inherit; font-size: 16px; min-heig
     close: () => closePanel(),
     login,
     session: () => state.session,
+    // A portal's own 长辈版 switch: elder(true) / elder(false) (remembered), elder() reads it.
+    elder: (on) => {
+      if (on !== undefined) setElder(on);
+      return state.elder;
+    },
   };
 
   if (document.body) mount();

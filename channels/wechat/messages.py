@@ -15,6 +15,7 @@ from typing import Any
 from wechatpy import parse_message
 from wechatpy.replies import TextReply
 
+from channels import reachable
 from channels.inbound import BotReply
 from channels.wechat.errors import MalformedRequestError
 
@@ -94,6 +95,8 @@ def render(reply: BotReply, limit: int = TEXT_LIMIT_BYTES, max_parts: int = MAX_
     buttons = [b for m in reply.messages for b in (m.get("buttons") or [])][:MAX_CHOICES]
     menu = choices_text([str(b.get("title") or b.get("payload") or "") for b in buttons])
     body = "\n".join(t for t in texts if t)
+    extra = reachable.way_forward(body, bool(buttons))
+    body = f"{body}\n{extra}" if extra else body
     parts = split(body, limit, max_parts, reserve=_size(menu) + 1)
     if menu:
         parts = [*parts[:-1], f"{parts[-1]}\n{menu}"] if parts else [menu]

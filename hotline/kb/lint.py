@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hotline import paths, regions
+from hotline.kb import glossary as kb_glossary
 from hotline.kb.compile import SMS_TWO_SEGMENTS, short_text
 from hotline.kb.model import NATIONAL, STATUSES, TOPICS, KnowledgeBase, KnowledgeBaseError, load
 
@@ -22,6 +23,11 @@ SHORT_MAX = 130
 FULL_MAX = 600
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{2,80}$")
 URL = re.compile(r"https?://|www\.", re.I)
+# Plain wording (issue 16): a short answer is read aloud and read by pensioners.
+LIST_OR_TABLE = re.compile(r"\n|\||(?:^|[。；])\s*(?:\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)]|[-•·])")
+CLAUSE_BREAKS = re.compile(r"[，。；！？、：,;!?:（）()“”《》]")
+CLAUSE_MAX = 35
+JARGON_MAX = 3
 PROVINCES = frozenset(regions.PROVINCES)
 
 
@@ -48,6 +54,9 @@ def check(kb: KnowledgeBase, today: dt.date | None = None) -> list[Finding]:
     def err(entry: str, message: str) -> None:
         findings.append(Finding("error", entry, message))
 
+    terms = kb_glossary.load()
+    for problem in kb_glossary.check(terms):
+        err("glossary", problem)
     for e in kb.entries:
         if e.id in seen_ids:
             err(e.id, "id 重复")
@@ -76,6 +85,7 @@ def check(kb: KnowledgeBase, today: dt.date | None = None) -> list[Finding]:
                 err(e.id, f"答复{where}缺少完整或简短版本")
             if len(answer.full) > FULL_MAX:
                 findings.append(Finding("warning", e.id, f"完整答复{where}超过 {FULL_MAX} 字"))
+            findings.extend(Finding("warning", e.id, m) for m in plain_wording(answer.short, where, terms))
         for region in e.overrides:
             if region not in PROVINCES:
                 err(e.id, f"地区 {region!r} 不是省级行政区全称")
@@ -92,6 +102,23 @@ def check(kb: KnowledgeBase, today: dt.date | None = None) -> list[Finding]:
                 if owner != e.id:
                     err(e.id, f"问法“{q}”与 {owner} 重复")
     return findings
+
+
+def plain_wording(short: str, where: str, terms: kb_glossary.Glossary) -> list[str]:
+    """Why ``short`` is not yet the plain form elder mode and voice need, if it is not."""
+    problems = []
+    if LIST_OR_TABLE.search(short):
+        problems.append(f"短答复{where}含换行、列表或表格（语音与短信无法朗读）")
+    clause = max(CLAUSE_BREAKS.split(short), key=len)
+    if len(clause) > CLAUSE_MAX:
+        problems.append(f"短答复{where}有一句 {len(clause)} 字不停顿（“{clause[:12]}…”），"
+                        f"请拆成 {CLAUSE_MAX} 字以内的短句")
+    used = terms.used_in(short, limit=len(terms.terms))
+    if len(used) > JARGON_MAX:
+        names = "、".join(t.term for t in used)
+        problems.append(f"短答复{where}用了 {len(used)} 个术语（{names}），长辈模式只解释前 "
+                        f"{kb_glossary.PER_ANSWER} 个，请改用白话")
+    return problems
 
 
 def stats(kb: KnowledgeBase | None = None, today: dt.date | None = None) -> dict[str, Any]:
@@ -116,10 +143,10 @@ def stats(kb: KnowledgeBase | None = None, today: dt.date | None = None) -> dict
 def main() -> int:
     try:
         kb = load(paths.KB)
+        findings = check(kb)
     except KnowledgeBaseError as exc:
         print(f"error   {exc}")
         return 1
-    findings = check(kb)
     for finding in findings:
         print(finding)
     errors = sum(1 for f in findings if f.level == "error")

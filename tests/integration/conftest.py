@@ -15,6 +15,8 @@ import pytest
 from hotline import secrets, supervisor, training
 
 pytestmark = pytest.mark.integration
+# The shared key of a pretend portal that logs citizens in (tests mint its JWTs).
+PORTAL_JWT_KEY = "portal-test-key-" + "0" * 32
 
 
 class Live:
@@ -70,7 +72,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                              # can make a turn outlast it (Rasa paused for 3 s) yet still finish
                              # within RASA_TIMEOUT_S; a normal turn takes well under a second.
                              extra_env={"LOG_LEVEL": "INFO", "AGENT_HOURS": "always",
-                                        "WECHAT_REPLY_BUDGET_S": "2.0"})
+                                        "SMS_QUIET_HOURS": "off",   # booking SMS even at night
+                                        "WEBCHAT_JWT_KEY": PORTAL_JWT_KEY,
+                                        "WECHAT_REPLY_BUDGET_S": "2.0",
+                                        # tests/integration/test_voice.py waits out the silences
+                                        "VOICE_SILENCE_S": "2"})
     try:
         stack.start_all(say=lambda _: None)
         yield Live(stack, state)

@@ -1,14 +1,15 @@
 """Personal data never lands anywhere raw (issue 4, "Done when"): conversations full of
 身份证号, mobile and bank-card numbers go through every channel path built so far (web
 chat over REST and WebSocket, WeChat, SMS, the verification form with a name); then every
-Redis key and value (Rasa trackers, the inbound stream, outboxes, events) and every log
-file of our processes is searched for the raw values. The fakes' logs are left out: they
-stand in for WeChat and the SMS provider, who do see numbers."""
+Redis key and value (Rasa trackers, the inbound stream, outboxes, events), the analytics
+database and every log file of our processes is searched for the raw values. The fakes'
+logs are left out: they stand in for WeChat and the SMS provider, who do see numbers."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 from typing import Iterator
 
@@ -52,6 +53,11 @@ def _values(store: redis.Redis, key: bytes) -> Iterator[bytes]:
                 yield value
 
 
+def _sql(path: Path, query: str) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute(query).fetchone()[0])
+
+
 def _leaks(haystack: bytes, raw_values: list[str]) -> list[str]:
     text = haystack.decode("utf-8", "replace")
     lowered = text.lower()
@@ -69,6 +75,33 @@ async def _over_the_socket(live: Live, text: str) -> None:
                                      ensure_ascii=False))
         while json.loads(await asyncio.wait_for(socket.recv(), 30))["type"] != "reply":
             pass
+
+
+def _through_an_agent(live: Live) -> None:
+    """The human handoff: what the citizen says while waiting and to the agent, the agent's
+    reply and notes, the screen-pop and a reveal all leave masked traces only."""
+    live.say("pii-human", "转人工")
+    live.say("pii-human", SAYINGS[2])
+    agent = httpx.Client(base_url=live.base, timeout=10)
+    login = agent.post("/api/v1/agent/login",
+                       json={"username": "agent", "password": live.secret("STAFF_AGENT_PASSWORD")})
+    headers = {"X-CSRF-Token": login.json()["csrf"]}
+    waiting = agent.get("/api/v1/agent/queue").json()["waiting"]
+    conversation = next(w["conversation"] for w in waiting if w["channel"] == "webchat")
+    assert agent.post(f"/api/v1/agent/conversations/{conversation}/accept", headers=headers).is_success
+    pop = agent.get(f"/api/v1/agent/conversations/{conversation}").json()
+    assert not _leaks(json.dumps(pop, ensure_ascii=False).encode(), RAW)
+    token = next(t for line in pop["handoff_log"] for t in line["tokens"])
+    agent.post(f"/api/v1/agent/conversations/{conversation}/reveal", headers=headers,
+               json={"token": token, "reason": f"核对卡号，回电{MOBILES[0]}"}).raise_for_status()
+    live.say("pii-human", f"我的身份证是{ID_NUMBERS[1]}")
+    agent.post(f"/api/v1/agent/conversations/{conversation}/messages", headers=headers,
+               json={"text": f"好的，我们会致电{MOBILES[1]}与您联系"}).raise_for_status()
+    agent.post(f"/api/v1/agent/conversations/{conversation}/notes", headers=headers,
+               json={"text": f"市民身份证{ID_NUMBERS[0]}，卡号{CARD}"}).raise_for_status()
+    agent.post(f"/api/v1/agent/conversations/{conversation}/close", headers=headers,
+               json={"summary": f"社保卡挂失，回电{MOBILES[1]}", "outcome": "resolved"}).raise_for_status()
+    agent.close()
 
 
 def test_no_raw_personal_numbers_in_redis_or_logs(live: Live) -> None:
@@ -99,6 +132,8 @@ def test_no_raw_personal_numbers_in_redis_or_logs(live: Live) -> None:
                        json={"session_id": "pii-rest-0", "score": 4, "comment": f"回电{MOBILES[0]}"})
     assert rated.status_code == 200
 
+    _through_an_agent(live)
+
     store = redis.Redis.from_url(live.stack.redis_url)
     found = []
     for key in store.scan_iter(count=500):
@@ -107,6 +142,16 @@ def test_no_raw_personal_numbers_in_redis_or_logs(live: Live) -> None:
             found += [(key, raw) for raw in _leaks(value, raw_values)]
     assert store.exists(*store.keys("rasa:tracker:*")), "Rasa trackers were searched"
     assert not found, f"raw personal numbers stored: {found[:5]}"
+
+    # The analytics store (issue 11): every row, and the database files as they lie on disk.
+    analytics = live.state / "analytics.db"
+    rated_events = "SELECT count(*) FROM analytics_events WHERE kind = 'satisfaction'"
+    wait_for(lambda: analytics.exists() and _sql(analytics, rated_events), 30, "the rating's event")
+    dump = "\n".join(sqlite3.connect(analytics).iterdump()).encode()
+    assert _sql(analytics, "SELECT count(*) FROM analytics_events WHERE kind = 'turn'"), "turns searched"
+    assert not _leaks(dump, raw_values), "analytics events"
+    for file in live.state.glob("analytics.db*"):
+        assert not _leaks(file.read_bytes(), raw_values), file.name
 
     logs = [log for log in Path(live.state / "logs").glob("*.log") if log.stem not in ("sms", "wechat")]
     assert logs

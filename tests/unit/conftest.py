@@ -20,8 +20,10 @@ SECRET = "a" * 64
 def settings(redis_url: str) -> Settings:
     return Settings(
         redis_url=redis_url, signing_secret=SECRET, pseudonym_secret="b" * 64, vault_key="c" * 64,
+        business_api_token="d" * 32,
         rasa_url="http://rasa.test", actions_url="http://actions.test",
         consumer_name="test", rasa_timeout_s=1.0, reply_wait_s=2.0, retrieval="off",
+        analytics_database_url="sqlite://",  # in memory: tests never write into the checkout
     )
 
 

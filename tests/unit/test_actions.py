@@ -9,9 +9,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionRequestHuman
-from actions.hours import TZ, AgentHours
 from actions.identity import identity_of, require_level
 from hotline.identity import IdentityContext
+from hotline.workhours import TZ, AgentHours
 
 SECRET = b"k" * 32
 

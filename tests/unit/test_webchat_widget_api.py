@@ -201,10 +201,13 @@ def test_asking_for_a_human_queues_with_a_position(client: TestClient) -> None:
                            json={"session_id": session, "payload": "/request_human"}).json()
         return dict(body["meta"]["handoff_status"])
 
-    assert ask("h1") == {"state": "queued", "position": 1,
-                         "message": "已为您排队，您是下一位，人工客服接入后会在这里回复您，请不要离开。"}
+    # No agent on duty yet: the estimate uses one agent and the default 5-minute handling time.
+    assert ask("h1") == {"state": "queued", "position": 1, "wait_min": 5,
+                         "message": "已为您排队，您是下一位，预计等待约5分钟。"
+                                    "人工客服接入后会在这里回复您，请不要离开。"}
     second = ask("h2")
     assert second["position"] == 2 and "前面还有1位" in second["message"]
+    assert second["wait_min"] == 10 and "预计等待约10分钟" in second["message"]
     assert ask("h1")["position"] == 1  # asking again keeps the place
     left = client.delete("/api/v1/webchat/handoff", params={"session_id": "h1"}).json()
     assert left["state"] == "bot"
