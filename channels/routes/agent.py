@@ -308,16 +308,22 @@ async def reveal(conversation: Conversation, body: RevealIn, request: Request,
     return {"token": body.token, "value": value}
 
 
+async def _protected(d: AgentDesk, conversation: str, text: str) -> str:
+    """An agent's words as they may be stored: personal numbers as vault tokens."""
+    stored, found = pii.tokenise(text, d.pseudonym_secret, conversation)
+    await d.vault.keep(found)
+    return stored
+
+
 class SayIn(BaseModel):
     text: str = Field(min_length=1, max_length=1000)
 
 
 @api.post("/conversations/{conversation}/messages", summary="回复市民（经市民所用渠道发出）")
 async def say(conversation: Conversation, body: SayIn, request: Request,
-        user: StaffUser = agent_only) -> dict[str, Any]:
+                user: StaffUser = agent_only) -> dict[str, Any]:
     d = desk(request)
-    stored, found = pii.tokenise(body.text, d.pseudonym_secret, conversation)
-    await d.vault.keep(found)
+    stored = await _protected(d, conversation, body.text)
     try:
         line = await d.queue.agent_said(conversation, user.username, stored)
     except HandoffError as exc:
@@ -331,11 +337,10 @@ async def say(conversation: Conversation, body: SayIn, request: Request,
 
 @api.post("/conversations/{conversation}/notes", summary="内部备注（市民看不到）")
 async def note(conversation: Conversation, body: SayIn, request: Request,
-        user: StaffUser = agent_only) -> dict[str, Any]:
+                user: StaffUser = agent_only) -> dict[str, Any]:
     d = desk(request)
-    stored, found = pii.tokenise(body.text, d.pseudonym_secret, conversation)
-    await d.vault.keep(found)
-    return await d.queue.log(conversation, "note", stored, user.username)
+    return await d.queue.log(conversation, "note", await _protected(d, conversation, body.text),
+                             user.username)
 
 
 class CloseIn(BaseModel):
@@ -345,7 +350,7 @@ class CloseIn(BaseModel):
 
 @api.post("/conversations/{conversation}/close", summary="结束人工服务，交还智能客服并邀请评价")
 async def close(conversation: Conversation, body: CloseIn, request: Request,
-        user: StaffUser = agent_only) -> dict[str, Any]:
+                user: StaffUser = agent_only) -> dict[str, Any]:
     d = desk(request)
     try:
         handled = await d.queue.close(conversation, user.username, mask_text(body.summary), body.outcome)
@@ -382,7 +387,7 @@ class TicketIn(BaseModel):
 
 @api.post("/conversations/{conversation}/tickets", summary="为市民创建工单（投诉、回电、疑难问题）")
 async def ticket(conversation: Conversation, body: TicketIn, request: Request,
-        user: StaffUser = agent_only) -> dict[str, Any]:
+                user: StaffUser = agent_only) -> dict[str, Any]:
     d = desk(request)
     try:
         state = await d.queue.owned(conversation, user.username) if not user.has("supervisor") \

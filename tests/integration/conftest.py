@@ -82,3 +82,16 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         yield Live(stack, state)
     finally:
         stack.stop_all()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright (hotline/browser.py), one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from hotline import browser as chrome
+
+    with sync_playwright() as playwright:
+        launched = chrome.launch(playwright)
+        yield launched
+        launched.close()

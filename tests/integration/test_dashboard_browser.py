@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from channels.analytics import demo, store
 from hotline import browser as chrome
@@ -49,14 +49,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
 START = dt.date(2025, 3, 3)           # two seeded weeks, far from today's real turns
 WEEK = ("2025-03-10", "2025-03-16")
 REGION = "广东省"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = chrome.launch(playwright)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

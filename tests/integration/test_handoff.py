@@ -7,12 +7,12 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import jwt
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from hotline import browser as chrome
 from hotline import signing
@@ -20,14 +20,6 @@ from tests.integration.conftest import PORTAL_JWT_KEY, Live, wait_for
 from tests.integration.test_wechat import _callback, _conversation, _fake, _post
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = chrome.launch(playwright)
-        yield launched
-        launched.close()
 
 
 def _portal_token(live: Live) -> tuple[str, str]:

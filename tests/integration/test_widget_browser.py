@@ -3,21 +3,11 @@ gateway, Rasa and action server behind it (issue 6, "Done when")."""
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from hotline import browser as chrome
 from tests.integration.conftest import Live
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = chrome.launch(playwright)
-        yield launched
-        launched.close()
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

@@ -4,22 +4,12 @@ in both modes, elder mode kept across reloads, the widget run from the keyboard 
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from hotline import accessibility
 from hotline import browser as chrome
 from tests.integration.conftest import Live
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = chrome.launch(playwright)
-        yield launched
-        launched.close()
 
 
 def serious(page: Page) -> list[str]:
