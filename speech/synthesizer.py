@@ -146,9 +146,11 @@ class PromptCache:
     time.
     """
 
-    def __init__(self, synthesizer: Synthesizer, directory: Path | None = None) -> None:
+    def __init__(self, synthesizer: Synthesizer, directory: Path | None = None, variant: str = "") -> None:
         self._synthesizer = synthesizer
-        self._dir = (directory or paths.BUILD / "speech" / "prompts") / synthesizer.name
+        # ``variant`` keeps the same engine at another speed apart (``espeak-slow``).
+        name = f"{synthesizer.name}-{variant}" if variant else synthesizer.name
+        self._dir = (directory or paths.BUILD / "speech" / "prompts") / name
         self._memory: dict[str, bytes] = {}
 
     def telephone(self, words: str) -> bytes:

@@ -58,6 +58,10 @@ class Endpointer:
             return Ended(pcm)
         return None
 
+    def set_end_silence(self, end_silence_ms: int) -> None:
+        """How much trailing silence ends an utterance from now on (slow speakers pause longer)."""
+        self._end = max(1, end_silence_ms // audio.FRAME_MS)
+
     def reset(self) -> None:
         self.speaking = False
         self._utterance = []

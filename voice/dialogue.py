@@ -22,6 +22,7 @@ class Turn:
     handoff: bool = False
     conversation: str = ""
     intent: str | None = None
+    failed: bool = False    # the gateway did not answer: ``text`` is the busy apology
 
 
 class GatewayDialogue:
@@ -31,9 +32,12 @@ class GatewayDialogue:
         self._secret = secret
         self._timeout = timeout_s
 
-    async def turn(self, call_id: str, text: str) -> Turn:
-        body = json.dumps({"call_id": call_id, "message_id": uuid.uuid4().hex, "text": text},
-                          ensure_ascii=False).encode()
+    async def turn(self, call_id: str, text: str, payload: str | None = None) -> Turn:
+        """One turn: ``text`` as recognised, or a ``payload`` such as ``/request_human``."""
+        fields = {"call_id": call_id, "message_id": uuid.uuid4().hex, "text": text}
+        if payload:
+            fields["payload"] = payload
+        body = json.dumps(fields, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", **signing.sign(self._secret, body)}
         try:
             response = await self._http.post(self._url, content=body, headers=headers,
@@ -42,6 +46,6 @@ class GatewayDialogue:
             data = response.json()
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("voice.turn_failed", error=type(exc).__name__)
-            return Turn(BUSY)
+            return Turn(BUSY, failed=True)
         return Turn(str(data.get("text") or ""), bool(data.get("handoff")),
                     str(data.get("conversation") or ""), (data.get("meta") or {}).get("intent"))

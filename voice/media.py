@@ -39,6 +39,10 @@ class Media(Protocol):
         """Send 8 kHz PCM in real time; cancelled to stop (barge-in)."""
         ...
 
+    def be_patient(self, end_silence_ms: int) -> None:
+        """End an utterance only after ``end_silence_ms`` of silence (slow mode)."""
+        ...
+
 
 class RtpSession(asyncio.DatagramProtocol):
     def __init__(self, payload_type: int, codec: str, dtmf_payload: int | None) -> None:
@@ -134,6 +138,9 @@ class RtpSession(asyncio.DatagramProtocol):
             delay = start + (index + 1) * audio.FRAME_MS / 1000 - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
+
+    def be_patient(self, end_silence_ms: int) -> None:
+        self._endpointer.set_end_silence(end_silence_ms)
 
     def reset_listening(self) -> None:
         self._endpointer.reset()

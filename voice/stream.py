@@ -61,6 +61,9 @@ class StreamMedia:
             if event is not None:
                 self.events.put_nowait(event)
 
+    def be_patient(self, end_silence_ms: int) -> None:
+        self._endpointer.set_end_silence(end_silence_ms)
+
     async def play(self, pcm: bytes) -> None:
         started = time.monotonic()
         for index, frame in enumerate(audio.frames(pcm)):

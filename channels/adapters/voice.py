@@ -15,6 +15,8 @@ from hotline.signing import pseudonym
 MAX_TEXT = 200           # one recognised utterance; more is noise or a stuck recognizer
 MAX_SPOKEN = 160         # about 40 seconds of speech: the caller can still interrupt
 _URL = re.compile(r"https?://\S+|www\.\S+")
+# Queue hints meant for text channels; a caller in the queue is already on the PBX's line.
+_TEXT_ONLY = re.compile(r"回复“取消”[^。]*。")
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,11 @@ class VoiceAdapter:
         """The call's pseudonymous conversation id: also the context id sent on transfer."""
         return pseudonym(pseudonym_secret, cls.name, call_id)
 
-    def parse(self, conversation: str, text: str, message_id: str) -> InboundMessage:
+    def parse(self, conversation: str, text: str, message_id: str,
+              payload: str | None = None) -> InboundMessage:
         return InboundMessage(channel=self.name, conversation=conversation, message_id=message_id,
-                              text=" ".join(text.split())[:MAX_TEXT], reply_to=conversation)
+                              text=" ".join(text.split())[:MAX_TEXT], payload=payload or None,
+                              reply_to=conversation)
 
     def render(self, reply: BotReply) -> Spoken:
         parts = [_speakable(str(m.get("text") or "")) for m in reply.messages]
@@ -43,9 +47,9 @@ class VoiceAdapter:
         if titles:
             parts.append("您可以说：" + "、".join(t for t in titles[:4] if t) + "。")
         status = (reply.meta.get("handoff_status") or {}).get("message")
-        if status:
+        if status and str(status) not in parts:  # HumanDesk.join may have said it already
             parts.append(str(status))
-        text = "".join(p for p in parts if p)
+        text = _TEXT_ONLY.sub("", "".join(p for p in parts if p))
         if len(text) > MAX_SPOKEN:
             cut = max(text.rfind(c, 0, MAX_SPOKEN) for c in "。；！？")
             text = text[:cut + 1] if cut > 0 else text[:MAX_SPOKEN]

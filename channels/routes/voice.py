@@ -28,6 +28,8 @@ class TurnIn(BaseModel):
     call_id: str = Field(min_length=1, max_length=256)
     message_id: str = Field(min_length=1, max_length=128)
     text: str = Field("", max_length=1000)
+    # Keypad 0 asks for a human the way the widget's button does: an intent payload.
+    payload: str | None = Field(None, pattern=r"^/[a-z_]{1,64}$")
 
 
 class TurnOut(BaseModel):
@@ -60,7 +62,7 @@ async def post_turn(request: Request) -> TurnOut:
         raise BadRequestError("请求格式不正确。") from exc
     adapter: VoiceAdapter = request.app.state.adapters[VoiceAdapter.name]
     conversation = conversation_for(services, turn.call_id)
-    message = adapter.parse(conversation, turn.text, turn.message_id)
+    message = adapter.parse(conversation, turn.text, turn.message_id, turn.payload)
     if await services.stream.accept(message):
         metrics.inbound.labels(VoiceAdapter.name).inc()
     reply = await services.stream.wait_reply(message, services.settings.reply_wait_s)

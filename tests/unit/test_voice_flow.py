@@ -17,6 +17,10 @@ class FakeMedia:
         self.events: asyncio.Queue[Any] = asyncio.Queue()
         self.played: list[bytes] = []
         self.cut: list[bytes] = []
+        self.end_silence_ms = 700
+
+    def be_patient(self, end_silence_ms: int) -> None:
+        self.end_silence_ms = end_silence_ms
 
     async def play(self, pcm: bytes) -> None:
         self.played.append(pcm)
@@ -50,23 +54,30 @@ class Synthesizer:
         return words.encode() * 20
 
 
+HANDOFF = Turn("好的，正在为您转接人工客服，请稍候。", handoff=True)
+
+
 class Dialogue:
-    def __init__(self, turn: Turn) -> None:
+    """The gateway: ``turn`` for every text, ``human`` for keypad 0's /request_human."""
+
+    def __init__(self, turn: Turn, human: Turn = HANDOFF) -> None:
         self.turn_given = turn
+        self.human = human
         self.asked: list[str] = []
 
-    async def turn(self, call_id: str, text: str) -> Turn:
-        self.asked.append(text)
-        return self.turn_given
+    async def turn(self, call_id: str, text: str, payload: str | None = None) -> Turn:
+        self.asked.append(payload or text)
+        return self.human if payload == "/request_human" else self.turn_given
 
 
 ANSWER = Turn("答复")
 
 
-def _flow(heard: str = "", turn: Turn = ANSWER) -> tuple[CallFlow, FakeMedia, list[str], Dialogue]:
+def _flow(heard: str = "", turn: Turn = ANSWER,
+          dialogue: Dialogue | None = None) -> tuple[CallFlow, FakeMedia, list[str], Dialogue]:
     media = FakeMedia()
     actions: list[str] = []
-    dialogue = Dialogue(turn)
+    dialogue = dialogue or Dialogue(turn)
 
     async def transfer() -> None:
         actions.append("refer")
@@ -91,12 +102,31 @@ async def test_silence_reprompts_twice_then_says_goodbye_and_hangs_up() -> None:
     assert actions == ["bye"] and flow.record.outcome == "goodbye"
 
 
-async def test_zero_interrupts_the_greeting_and_transfers() -> None:
-    flow, media, actions, _ = _flow()
+async def test_zero_interrupts_the_greeting_queues_through_the_gateway_then_transfers() -> None:
+    flow, media, actions, dialogue = _flow()
     media.events.put_nowait(Key("0"))
     await asyncio.wait_for(flow.run(), 10)
-    assert media.cut and _said(media) == [GREETING, TRANSFER]
-    assert actions == ["refer"] and flow.record.barge_ins == 1
+    # The gateway heard the request first (it queues the call for the agents' screen-pop).
+    assert dialogue.asked == ["/request_human"]
+    assert media.cut and _said(media) == [GREETING, "好的，正在为您转接人工客服，请稍候。"]
+    assert actions == ["refer"] and flow.record.barge_ins == 1 and flow.record.outcome == "transfer"
+
+
+async def test_zero_outside_agents_hours_speaks_the_bots_answer_and_stays_on_the_line() -> None:
+    closed = Turn("现在是非工作时间，人工客服的服务时间为工作日9:00-17:00。可以回复回电预约。")
+    flow, media, actions, _ = _flow(dialogue=Dialogue(ANSWER, human=closed))
+    media.events.put_nowait(Key("0"))
+    await asyncio.wait_for(flow.run(), 10)
+    assert closed.text in _said(media)
+    assert "refer" not in actions and flow.record.outcome == "goodbye"
+
+
+async def test_zero_still_transfers_when_the_gateway_is_down() -> None:
+    down = Turn("抱歉，系统暂时繁忙。", failed=True)
+    flow, media, actions, _ = _flow(dialogue=Dialogue(ANSWER, human=down))
+    media.events.put_nowait(Key("0"))
+    await asyncio.wait_for(flow.run(), 10)
+    assert _said(media)[-1] == TRANSFER and actions == ["refer"]
 
 
 async def test_an_utterance_is_recognised_corrected_and_answered() -> None:

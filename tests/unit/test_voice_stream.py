@@ -38,6 +38,10 @@ class Gateway:
     def __call__(self, request: httpx.Request) -> httpx.Response:
         signing.verify(b"s" * 32, request.content, request.headers)
         self.asked.append(json.loads(request.content))
+        if self.asked[-1].get("payload") == "/request_human":   # keypad 0, within agents' hours
+            return httpx.Response(200, json={"conversation": "c", "message_id": "m", "status": "answered",
+                                             "text": "正在为您转接。", "handoff": True,
+                                             "meta": {"intent": "request_human"}})
         return httpx.Response(200, json={"conversation": "c", "message_id": "m", "status": "answered",
                                          "text": "请到就近网点补办。", "handoff": False,
                                          "meta": {"intent": "faq"}})
@@ -87,6 +91,8 @@ async def test_keypad_zero_transfers_with_the_context(service: tuple[VoiceServic
     control, _ = await _until_text(ws)
     assert control == {"type": "transfer", "target": "sip:agents@127.0.0.1",
                        "context": VoiceAdapter.conversation(b"p" * 32, "pbx-call-7")}
+    # The gateway was asked first: that queues the call for the agents' screen-pop.
+    assert [a.get("payload") for a in service[1].asked] == ["/request_human"]
     await ws.close()
 
 
