@@ -32,9 +32,19 @@ class ActionRequestHuman(Action):
             "identity_level": identity.level,
             "within_hours": hours.is_open(now),
         }
+        phone = tracker.get_latest_input_channel() == "voice"
         if handoff["within_hours"]:
             dispatcher.utter_message(
-                text="好的，正在为您转接人工客服，请稍候。接通前您可以先简要描述您的问题，方便客服为您处理。",
+                text="好的，正在为您转接人工客服，请稍候。" if phone else
+                "好的，正在为您转接人工客服，请稍候。接通前您可以先简要描述您的问题，方便客服为您处理。",
+                json_message=handoff,
+            )
+        elif phone:
+            opens = hours.next_opening(now)
+            handoff["next_opening"] = opens.isoformat()
+            dispatcher.utter_message(
+                text=(f"现在是非工作时间，人工客服{opens.month}月{opens.day}日{opens:%H:%M}上班。"
+                      "您可以继续问我，我全天为您解答；也可以在工作时间再拨打12333。"),
                 json_message=handoff,
             )
         else:
@@ -43,7 +53,7 @@ class ActionRequestHuman(Action):
             dispatcher.utter_message(
                 text=(
                     f"现在是非工作时间，人工客服的服务时间为{hours.describe()}，"
-                    f"下次上班是{opens:%m月%d日 %H:%M}。"
+                    f"下次上班是{opens.month}月{opens.day}日 {opens:%H:%M}。"
                     "您可以继续向我提问，我会7×24小时为您解答；也可以回复“回电”预约人工回电，"
                     "工作人员会在工作时间联系您。"
                 ),

@@ -58,6 +58,8 @@ CANCEL_WORDS = frozenset({"取消", "退出", "算了", "不验证了", "/cancel
 RESEND_WORDS = frozenset({"重新发送", "重发", "再发一次", "/resend_code"})
 BIND_WORDS = frozenset({"绑定", "/bind_identity"})
 UNBIND_WORDS = frozenset({"解除绑定", "解绑", "/unbind_identity"})
+# Asking for a person ends the form and goes on to the handoff (keypad 0 on the phone too).
+HUMAN_WORDS = frozenset({"转人工", "人工", "人工客服", "/request_human"})
 
 # Spoken digits as ASR writes them (幺 for 1, 叉 for X) and full-width forms.
 _CN_DIGITS = str.maketrans("零〇一二三四五六七八九幺两０１２３４５６７８９＊ｘＸx叉",
@@ -159,7 +161,7 @@ class VerificationDesk:
             text = normalise_digits(text)
         if step == "id_number" and re.fullmatch(r"[0-9X]{6,20}", text):
             return await self._token(message.conversation, "ID", text)
-        if step == "name" and text.strip() and text.strip() not in CANCEL_WORDS:
+        if step == "name" and text.strip() and text.strip() not in CANCEL_WORDS | HUMAN_WORDS:
             return await self._token(message.conversation, "NAME", text.strip())
         if step == "code" and re.fullmatch(r"\d{4,8}", text):
             return await self._token(message.conversation, "CODE", text)
@@ -194,6 +196,9 @@ class VerificationDesk:
         if said in CANCEL_WORDS:
             await self._end(message.conversation)
             return _reply(message, CANCELLED)
+        if said in HUMAN_WORDS:
+            await self._end(message.conversation)
+            return None  # the dialogue takes it from here: a human, within hours
         handlers = {"id_number": self._on_id_number, "name": self._on_name, "phone": self._on_phone,
                     "code": self._on_code, "consent": self._on_consent}
         return await handlers[session.step](message, session, said)

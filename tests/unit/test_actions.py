@@ -81,3 +81,15 @@ async def test_request_human_outside_hours_says_when_agents_work(
     assert "非工作时间" in message["text"] and "00:00-00:01" in message["text"]
     assert message["custom"]["type"] == "handoff"
     assert message["custom"]["within_hours"] is False
+    assert message["buttons"] == [{"title": "预约人工回电", "payload": "/request_callback"}]
+
+
+async def test_on_the_phone_the_handoff_words_fit_a_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AGENT_HOURS", "00:00-00:01")
+    call = tracker(None)
+    call.events[-1]["input_channel"] = "voice"
+    dispatcher = CollectingDispatcher()
+    await ActionRequestHuman().run(dispatcher, call, {})
+    said = dispatcher.messages[0]
+    assert "上班" in said["text"] and "12333" in said["text"]
+    assert "回复" not in said["text"] and not said.get("buttons")  # nothing to type or tap on a call

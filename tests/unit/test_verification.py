@@ -197,3 +197,13 @@ async def test_phone_level_by_code_to_the_given_number(citizen: Desk) -> None:
     assert "138****0001" in await citizen.say(f"我的手机号是{PHONE}")
     assert "手机号验证" in await citizen.say(citizen.code())
     assert (await citizen.identities.get(citizen.conversation, "webchat")).level == "phone"
+
+
+async def test_asking_for_a_person_mid_form_leaves_it_for_the_handoff(citizen: Desk) -> None:
+    await citizen.start()
+    await citizen.say(ID_NUMBER)  # now it asks for the name
+    for asked in ("转人工", "/request_human"):  # typed, or keypad 0 on the phone
+        message = await citizen.desk.protect(citizen._message(asked))
+        assert message.text == asked  # not taken (and tokenised) as the name
+    assert await citizen.desk.intercept(message) is None  # the dialogue hands over
+    assert await citizen.desk.intercept(citizen._message("张三丰")) is None  # the form is over
