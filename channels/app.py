@@ -17,6 +17,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import SecretStr
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from channels import errors, logs, metrics, notify, pii, webchat_outbox
 from channels.adapters import registry
@@ -112,9 +115,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # After a Redis restart every pooled connection is stale and fails once: retried on
+        # a fresh connection instead of failing whatever request drew it (a one-time code
+        # went unsent that way). Only connection errors: a timed-out write may have happened.
         redis = Redis.from_url(settings.redis_url.get_secret_value(), decode_responses=True,
                                socket_timeout=10, socket_connect_timeout=2,
-                               health_check_interval=15)
+                               health_check_interval=15,
+                               retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+                               retry_on_error=[RedisConnectionError])
         http = httpx.AsyncClient(timeout=httpx.Timeout(5.0, connect=1.0), transport=transport)
         secret = settings.signing_secret.get_secret_value().encode()
         kb = await asyncio.to_thread(_knowledge)

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
+import structlog
 from redis.asyncio import Redis
 from stdnum.cn import ric
 
@@ -33,6 +34,8 @@ from channels.otp import CodeLimitError, OneTimeCodes
 from channels.redisio import text_map
 from hotline import signing
 from hotline.identity import IdentityContext
+
+log = structlog.get_logger(__name__)
 
 SESSION_TTL_S = 15 * 60
 LOCK_S = 30 * 60
@@ -268,7 +271,8 @@ class VerificationDesk:
         text = f"您的身份验证码为{code}，5分钟内有效。请勿告诉他人，工作人员不会向您索要验证码。"
         try:
             await self._send_code(phone, text, f"otp:{message.conversation}:{message.message_id}")
-        except Exception:  # any downlink failure: the citizen is told, nothing is half-done
+        except Exception as exc:  # any downlink failure: the citizen is told, nothing is half-done
+            log.warning("verification.code_not_sent", error=type(exc).__name__, detail=str(exc)[:120])
             await self._end(message.conversation)
             return _reply(message, SEND_FAILED)
         session.step = "code"

@@ -115,45 +115,45 @@ def test_a_wechat_follower_gets_the_agents_reply_through_the_customer_service_ap
     _post(live, _callback(live, openid, "转人工", msg_id=7_100_000_001))
     conversation = _conversation(live, openid)
 
-    agent = httpx.Client(base_url=live.base, timeout=10)
-    login = agent.post("/api/v1/agent/login",
-                       json={"username": "agent", "password": live.secret("STAFF_AGENT_PASSWORD")})
-    assert login.status_code == 200
-    headers = {"X-CSRF-Token": login.json()["csrf"]}
+    with httpx.Client(base_url=live.base, timeout=10) as agent:  # closed even on failure
+        login = agent.post("/api/v1/agent/login",
+                           json={"username": "agent", "password": live.secret("STAFF_AGENT_PASSWORD")})
+        assert login.status_code == 200
+        headers = {"X-CSRF-Token": login.json()["csrf"]}
 
-    def queued() -> bool:
-        waiting = agent.get("/api/v1/agent/queue").json()["waiting"]
-        return any(w["conversation"] == conversation for w in waiting)
+        def queued() -> bool:
+            waiting = agent.get("/api/v1/agent/queue").json()["waiting"]
+            return any(w["conversation"] == conversation for w in waiting)
 
-    wait_for(queued, 30, "the WeChat conversation in the agents' queue")
-    accepted = agent.post(f"/api/v1/agent/conversations/{conversation}/accept", headers=headers)
-    assert accepted.status_code == 200
-    said = agent.post(f"/api/v1/agent/conversations/{conversation}/messages", headers=headers,
-                      json={"text": "您好，这里是12333人工客服，请问社保卡遇到什么问题？"})
-    assert said.status_code == 200
+        wait_for(queued, 30, "the WeChat conversation in the agents' queue")
+        accepted = agent.post(f"/api/v1/agent/conversations/{conversation}/accept", headers=headers)
+        assert accepted.status_code == 200
+        said = agent.post(f"/api/v1/agent/conversations/{conversation}/messages", headers=headers,
+                          json={"text": "您好，这里是12333人工客服，请问社保卡遇到什么问题？"})
+        assert said.status_code == 200
 
-    def delivered() -> list[str]:
-        return [t for t in _texts(fake, openid) if "社保卡遇到什么问题" in t]
+        def delivered() -> list[str]:
+            return [t for t in _texts(fake, openid) if "社保卡遇到什么问题" in t]
 
-    assert wait_for(delivered, 20, "the agent's reply at the fake WeChat API")
+        assert wait_for(delivered, 20, "the agent's reply at the fake WeChat API")
 
-    # The follower's next words reach the agent, not the bot.
-    _post(live, _callback(live, openid, "我的卡消磁了", msg_id=7_100_000_002))
+        # The follower's next words reach the agent, not the bot.
+        _post(live, _callback(live, openid, "我的卡消磁了", msg_id=7_100_000_002))
 
-    def heard() -> bool:
-        pop = agent.get(f"/api/v1/agent/conversations/{conversation}").json()
-        return any(line["text"] == "我的卡消磁了" for line in pop["handoff_log"])
+        def heard() -> bool:
+            pop = agent.get(f"/api/v1/agent/conversations/{conversation}").json()
+            return any(line["text"] == "我的卡消磁了" for line in pop["handoff_log"])
 
-    wait_for(heard, 20, "the follower's message in the agent's screen-pop")
-    closed = agent.post(f"/api/v1/agent/conversations/{conversation}/close", headers=headers,
-                        json={"summary": "社保卡消磁，告知补办", "outcome": "resolved"})
-    assert closed.status_code == 200
+        wait_for(heard, 20, "the follower's message in the agent's screen-pop")
+        closed = agent.post(f"/api/v1/agent/conversations/{conversation}/close", headers=headers,
+                            json={"summary": "社保卡消磁，告知补办", "outcome": "resolved"})
+        assert closed.status_code == 200
 
-    def rating_asked() -> list[str]:
-        return [t for t in _texts(fake, openid) if "回复数字" in t]
+        def rating_asked() -> list[str]:
+            return [t for t in _texts(fake, openid) if "回复数字" in t]
 
-    assert wait_for(rating_asked, 20, "the rating question in WeChat's idiom")
-    _post(live, _callback(live, openid, "4", msg_id=7_100_000_003))
-    wait_for(lambda: any(r["conversation"] == conversation and r["score"] == "4" and r["channel"] == "wechat"
-                         for r in _ratings(live)), 20, "the WeChat rating recorded")
-    agent.close()
+        assert wait_for(rating_asked, 20, "the rating question in WeChat's idiom")
+        _post(live, _callback(live, openid, "4", msg_id=7_100_000_003))
+        wait_for(lambda: any(r["conversation"] == conversation and r["score"] == "4"
+                             and r["channel"] == "wechat" for r in _ratings(live)),
+                 20, "the WeChat rating recorded")

@@ -16,6 +16,7 @@ from typing import Iterator
 import httpx
 import redis
 
+from hotline import signing
 from tests.integration.conftest import Live, wait_for
 from tests.integration.test_identity import _person, _verify
 from tests.integration.test_wechat import _callback
@@ -80,28 +81,28 @@ async def _over_the_socket(live: Live, text: str) -> None:
 def _through_an_agent(live: Live) -> None:
     """The human handoff: what the citizen says while waiting and to the agent, the agent's
     reply and notes, the screen-pop and a reveal all leave masked traces only."""
-    live.say("pii-human", "转人工")
+    queued = live.say("pii-human", "转人工")
+    assert (queued["meta"].get("handoff_status") or {}).get("state") == "queued", queued
     live.say("pii-human", SAYINGS[2])
-    agent = httpx.Client(base_url=live.base, timeout=10)
-    login = agent.post("/api/v1/agent/login",
-                       json={"username": "agent", "password": live.secret("STAFF_AGENT_PASSWORD")})
-    headers = {"X-CSRF-Token": login.json()["csrf"]}
-    waiting = agent.get("/api/v1/agent/queue").json()["waiting"]
-    conversation = next(w["conversation"] for w in waiting if w["channel"] == "webchat")
-    assert agent.post(f"/api/v1/agent/conversations/{conversation}/accept", headers=headers).is_success
-    pop = agent.get(f"/api/v1/agent/conversations/{conversation}").json()
-    assert not _leaks(json.dumps(pop, ensure_ascii=False).encode(), RAW)
-    token = next(t for line in pop["handoff_log"] for t in line["tokens"])
-    agent.post(f"/api/v1/agent/conversations/{conversation}/reveal", headers=headers,
-               json={"token": token, "reason": f"核对卡号，回电{MOBILES[0]}"}).raise_for_status()
-    live.say("pii-human", f"我的身份证是{ID_NUMBERS[1]}")
-    agent.post(f"/api/v1/agent/conversations/{conversation}/messages", headers=headers,
-               json={"text": f"好的，我们会致电{MOBILES[1]}与您联系"}).raise_for_status()
-    agent.post(f"/api/v1/agent/conversations/{conversation}/notes", headers=headers,
-               json={"text": f"市民身份证{ID_NUMBERS[0]}，卡号{CARD}"}).raise_for_status()
-    agent.post(f"/api/v1/agent/conversations/{conversation}/close", headers=headers,
-               json={"summary": f"社保卡挂失，回电{MOBILES[1]}", "outcome": "resolved"}).raise_for_status()
-    agent.close()
+    conversation = signing.pseudonym(live.secret("HOTLINE_PSEUDONYM_SECRET").encode(), "webchat", "pii-human")
+    with httpx.Client(base_url=live.base, timeout=10) as agent:  # closed even on failure
+        login = agent.post("/api/v1/agent/login",
+                           json={"username": "agent", "password": live.secret("STAFF_AGENT_PASSWORD")})
+        headers = {"X-CSRF-Token": login.json()["csrf"]}
+        assert agent.post(f"/api/v1/agent/conversations/{conversation}/accept", headers=headers).is_success
+        pop = agent.get(f"/api/v1/agent/conversations/{conversation}").json()
+        assert not _leaks(json.dumps(pop, ensure_ascii=False).encode(), RAW)
+        token = next(t for line in pop["handoff_log"] for t in line["tokens"])
+        agent.post(f"/api/v1/agent/conversations/{conversation}/reveal", headers=headers,
+                   json={"token": token, "reason": f"核对卡号，回电{MOBILES[0]}"}).raise_for_status()
+        live.say("pii-human", f"我的身份证是{ID_NUMBERS[1]}")
+        agent.post(f"/api/v1/agent/conversations/{conversation}/messages", headers=headers,
+                   json={"text": f"好的，我们会致电{MOBILES[1]}与您联系"}).raise_for_status()
+        agent.post(f"/api/v1/agent/conversations/{conversation}/notes", headers=headers,
+                   json={"text": f"市民身份证{ID_NUMBERS[0]}，卡号{CARD}"}).raise_for_status()
+        closed = agent.post(f"/api/v1/agent/conversations/{conversation}/close", headers=headers,
+                            json={"summary": f"社保卡挂失，回电{MOBILES[1]}", "outcome": "resolved"})
+        closed.raise_for_status()
 
 
 def test_no_raw_personal_numbers_in_redis_or_logs(live: Live) -> None:

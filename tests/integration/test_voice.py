@@ -157,11 +157,12 @@ def test_zero_on_the_keypad_transfers_to_a_human_with_the_context(voice: Live, t
     assert "target=sip:agents@127.0.0.1" in logs
     # SIPp answered the REFER with 202 and then got the bot's BYE (the scenario requires it).
     # Before the REFER the gateway queued the call: the agent desktop finds it by that context.
-    agent = httpx.Client(base_url=voice.base, timeout=10)
-    login = agent.post("/api/v1/agent/login",
-                       json={"username": "agent", "password": voice.secret("STAFF_AGENT_PASSWORD")})
-    assert login.status_code == 200
-    waiting = [w for w in agent.get("/api/v1/agent/queue").json()["waiting"] if w["conversation"] == expected]
+    with httpx.Client(base_url=voice.base, timeout=10) as agent:
+        login = agent.post("/api/v1/agent/login",
+                           json={"username": "agent", "password": voice.secret("STAFF_AGENT_PASSWORD")})
+        assert login.status_code == 200
+        queue = agent.get("/api/v1/agent/queue").json()["waiting"]
+    waiting = [w for w in queue if w["conversation"] == expected]
     assert waiting and waiting[0]["channel"] == "voice", waiting
 
 
