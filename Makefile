@@ -3,11 +3,15 @@ SHELL := /bin/bash
 APP := .venv/app/bin
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup run train test lint typecheck unit integration bench screenshots clean soak
+.PHONY: setup paddle run train test lint typecheck unit integration bench screenshots clean soak
 
 setup:
 	@bash scripts/debian-packages.sh
 	@scripts/setup.sh
+
+# PaddleSpeech's environment: the tests run its loading and inference code on tiny models.
+paddle: setup
+	@scripts/setup.sh paddle
 
 run: setup
 	@$(APP)/hotline run
@@ -29,9 +33,9 @@ integration: setup
 	$(APP)/hotline train
 	$(APP)/pytest -q tests/integration
 
-test: lint typecheck
+test: lint typecheck paddle
 	$(APP)/hotline train
-	$(APP)/pytest -q tests
+	$(APP)/pytest -q --durations=25 tests
 
 # 30 minutes of mixed-channel load on a private stack (not part of `make test`);
 # `make soak SOAK_MINUTES=3` for a short run. Figures: BENCHMARKS.md, "soak".

@@ -3,6 +3,8 @@
 # whose lock file has not changed is left alone (a stamp holds the lock's hash).
 #   .venv/bot  rasa 3.6.21 (pydantic 1, TensorFlow 2.12)
 #   .venv/app  gateway, actions (rasa-sdk 3.6), speech, business system, dev tools
+# `scripts/setup.sh paddle` (run by `make test`, optional for `make run`) adds
+#   .venv/paddle  PaddleSpeech 1.5 / paddlepaddle 3.0 for speech/paddle_worker.py (~3 GB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,6 +60,12 @@ make_env() {
   echo "$want" > "$stamp"
   echo "  ✓ .venv/$name 安装完成（$((SECONDS - started)) 秒）"
 }
+
+if [[ ${1:-} == paddle ]]; then
+  echo "准备 PaddleSpeech 环境（$PY）"
+  make_env paddle requirements/paddle.lock
+  exit 0
+fi
 
 echo "准备 Python 环境（$PY）"
 make_env bot requirements/bot.lock

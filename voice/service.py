@@ -24,7 +24,7 @@ log = structlog.get_logger(__name__)
 
 def load_engines(settings: VoiceSettings) -> Engines:
     options: dict[str, Any] = {"beam_size": settings.asr_beam}
-    if settings.whisper_dir:
+    if settings.whisper_dir and settings.recognizer == "whisper":
         options["model_dir"] = Path(settings.whisper_dir)
     asr = recognizer.build(settings.recognizer, **options)
     asr.transcribe(audio.silence(1000), audio.TELEPHONE_RATE)  # the first call is slow: not a caller's
