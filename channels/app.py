@@ -252,6 +252,7 @@ def create_app(
                                lambda m: busy_reply(m.message_id),
                                retry_idle_s=settings.retry_idle_s,
                                max_deliveries=settings.max_deliveries, prepare=desk.protect)
+        await wechat.resume_hearing(stream)
         app.state.services = Services(settings, redis, http, rasa, stream, retriever, identities,
                                       handoff, push, RateLimiter(redis, "webchat"), sms=sms_downlink)
         # Real accounts configured: the demo accounts are gone, whatever the secrets file holds.

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # How long a callback waits for the bot before answering `success` (the 5-second rule;
     # the margin is explained in channels/wechat/service.py).
     wechat_reply_budget_s: float = Field(4.0, validation_alias=_alias("WECHAT_REPLY_BUDGET_S"))
+    # Voice messages without WeChat's transcript go through Whisper in this process (loaded
+    # on the first one); without the model built they get a request to type instead.
+    wechat_voice_asr: bool = Field(True, validation_alias=_alias("WECHAT_VOICE_ASR"))
 
     # SMS on the 12333 short code (docs/sms.md). Webhooks need SMS_WEBHOOK_TOKEN as ?token=.
     sms_provider: SmsProvider = Field("generic", validation_alias=_alias("SMS_PROVIDER"))

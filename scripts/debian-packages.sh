@@ -12,6 +12,7 @@ PACKAGES=(
   espeak-ng            # the deterministic speech synthesizer of the phone line
   sip-tester           # SIPp: the integration tests place real SIP calls with it
   ffmpeg               # decoding callers' and WeChat audio formats
+  sox                  # encoding AMR-NB voice messages in the WeChat voice tests (ffmpeg cannot)
 )
 
 missing=()

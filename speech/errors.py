@@ -13,3 +13,15 @@ class EngineUnavailableError(SpeechError):
 
 class SynthesisError(SpeechError):
     pass
+
+
+class AudioError(SpeechError):
+    """Audio the codecs refuse (:mod:`speech.codecs`)."""
+
+
+class UndecodableAudioError(AudioError):
+    """Not AMR or SILK, damaged, or the decoder failed on it."""
+
+
+class AudioTooLongError(AudioError):
+    """Longer than a WeChat voice message can be (60 s)."""

@@ -3,7 +3,9 @@
 WeChat's timing rules live here as numbers; :mod:`channels.wechat.service` applies them.
 WeChat drops the connection five seconds after it sent a callback and tries again, three
 times in all; an answer must be a passive reply inside that time or the string
-``success`` followed by 客服消息. Text only: buttons become numbered choices.
+``success`` followed by 客服消息. Text only: buttons become numbered choices. A voice message
+comes with WeChat's own transcript when the account has 语音识别 on; otherwise it is heard
+by our recognizer (:mod:`channels.wechat.recognition`) before it becomes a turn.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ WELCOME = (
     "4. 人工服务：回复“转人工”联系人工客服（工作日工作时间）。\n"
     "也可以点击下方菜单选择服务。"
 )
-VOICE_UNRECOGNISED = "暂时无法识别语音，请发送文字。"
+VOICE_UNRECOGNISED = "抱歉，没能听清您的语音。请用文字描述您的问题，或拨打12333人社服务热线咨询。"
 UNSUPPORTED = ("目前只能识别文字消息，暂时无法查看图片、视频、位置或链接。"
                "请用文字描述您的问题，我们会尽快为您解答。")
 TOO_LONG = f"您的消息太长了（最多{MAX_TEXT}字），请分几次发送，或简要描述您的问题。"
@@ -52,19 +54,31 @@ class Turn:
     payload: str | None = None
 
 
+@dataclass(frozen=True)
+class Listen:
+    """A voice message without WeChat's transcript: recognise it, then make it a turn."""
+
+    media_id: str
+    claimed_format: str = ""  # WeChat's Format: a hint, the bytes tell
+
+
 class WeChatAdapter:
     name: ClassVar[str] = "wechat"
     # 客服消息 text is limited to 2048 bytes: 682 characters when all are Chinese.
     capabilities: ClassVar[Capabilities] = Capabilities(
         max_length=messages.TEXT_LIMIT_BYTES // 3, buttons=False)
 
-    def plan(self, message: WeChatMessage, menu: Mapping[str, str]) -> Local | Turn:
+    def plan(self, message: WeChatMessage, menu: Mapping[str, str],
+             listen: bool = False) -> Local | Turn | Listen:
+        """What to do with a callback; ``listen``: our recognizer may hear voice messages."""
         if message.kind == "event":
             return self._event(message, menu)
         if message.kind == "voice":
-            # WeChat's own recognition, when the account has it switched on; our
-            # recognizer for the rest comes with the voice channel.
-            return Turn(message.text[:MAX_TEXT]) if message.text else Local(VOICE_UNRECOGNISED)
+            if message.text:  # WeChat's own recognition, when the account has it switched on
+                return Turn(message.text[:MAX_TEXT])
+            if listen and message.media_id:
+                return Listen(message.media_id, message.voice_format)
+            return Local(VOICE_UNRECOGNISED)
         if message.kind != "text":
             return Local(UNSUPPORTED)  # image video shortvideo location link unknown
         if not message.text:

@@ -20,11 +20,20 @@ wakes its own waiters, so ``deliver`` wakes the callback itself (``wechat:ready:
 then gives it until the end of its budget to claim; after that it claims for 客服消息.
 A callback that gets its reply after its budget answers ``success`` and leaves the reply
 to ``deliver``. Long answers: the passive reply carries the first part, ``deliver`` the rest.
+
+Voice messages without WeChat's transcript. The callback starts the recognition
+(:mod:`channels.wechat.recognition`) as a task of its own and waits for the reply exactly
+as for a text, within the same budget. The task puts what it heard into the inbound stream
+as the citizen's turn, so a fast recognition and a fast bot still make a passive reply and
+a slow one a 客服消息; when nothing could be heard it hands the polite request to type to
+``deliver`` itself. ``wechat:voice:<message_id>`` (SET NX) keeps WeChat's resends from
+starting a second recognition and holds that request for them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import secrets
 import time
@@ -37,7 +46,15 @@ from prometheus_client import Counter
 from redis.asyncio import Redis
 
 from channels import metrics
-from channels.adapters.wechat import PASSIVE_REPEAT_S, Local, Turn, WeChatAdapter
+from channels.adapters.wechat import (
+    MAX_TEXT,
+    PASSIVE_REPEAT_S,
+    VOICE_UNRECOGNISED,
+    Listen,
+    Local,
+    Turn,
+    WeChatAdapter,
+)
 from channels.dialogue import BUSY_TEXT
 from channels.inbound import BotReply, InboundMessage
 from channels.settings import Settings
@@ -53,6 +70,7 @@ from channels.wechat.errors import (
     WindowClosedError,
 )
 from channels.wechat.messages import WeChatMessage
+from channels.wechat.recognition import VoiceRecognition
 from channels.wechat.store import WeChatStore
 from hotline.signing import pseudonym
 
@@ -81,6 +99,8 @@ class WeChatChannel:
         self.budget_s = settings.wechat_reply_budget_s
         self.menu = dict(menu_payloads)
         self.clock = time.time  # the signature window's clock; tests replay dated vectors
+        self.voices = VoiceRecognition(api, settings.wechat_voice_asr)
+        self._hearing: set[asyncio.Task[None]] = set()
         self._token = settings.wechat_token.get_secret_value() if settings.wechat_token else ""
         self._pseudonyms = settings.pseudonym_secret.get_secret_value().encode()
         self.cipher: Cipher | None = None
@@ -174,18 +194,76 @@ class WeChatChannel:
             await self.store.forget(conversation)
             return None
         await self.store.keep_openid(conversation, message.openid)
-        plan = self.adapter.plan(message, self.menu)
+        plan = self.adapter.plan(message, self.menu, listen=self.voices.enabled)
         if isinstance(plan, Local):
             return plan.text or None
-        if plan.payload is None:
-            picked = messages.pick(plan.text, await self.store.choices(conversation))
-            plan = Turn(plan.text, picked) if picked else plan
+        if isinstance(plan, Listen):
+            inbound = self.adapter.inbound(conversation, self.message_id(message, conversation), Turn())
+            if await self.store.start_hearing(inbound.message_id):
+                # Kept until heard: WeChat will not resend once told success, so a gateway
+                # stopped half-way must find it again (resume_hearing).
+                await self.store.remember_voice(inbound.message_id, {
+                    "inbound": inbound.to_fields(), "media_id": plan.media_id, "format": plan.claimed_format})
+                self._start_hearing(plan, inbound, stream)
+            return await self._passive(inbound, deadline, voice=True)
         inbound = self.adapter.inbound(conversation, self.message_id(message, conversation), plan)
+        await self._accept(inbound, stream)
+        return await self._passive(inbound, deadline)
+
+    def _start_hearing(self, listen: Listen, inbound: InboundMessage, stream: InboundStream) -> None:
+        task = asyncio.create_task(self._hear(listen, inbound, stream))
+        self._hearing.add(task)
+        task.add_done_callback(self._hearing.discard)
+
+    async def resume_hearing(self, stream: InboundStream) -> int:
+        """Hear again the voice messages a stopped gateway had accepted but not heard (the
+        stream drops a second turn for a message it already has). Called at start-up."""
+        pending = await self.store.pending_voices()
+        for record in pending.values():
+            fields = record.get("inbound")
+            if not isinstance(fields, dict):
+                continue
+            inbound = InboundMessage.from_fields({str(k): str(v) for k, v in fields.items()})
+            self._start_hearing(Listen(str(record.get("media_id", "")), str(record.get("format", ""))),
+                                inbound, stream)
+        if pending:
+            log.info("wechat.voice_resumed", count=len(pending))
+        return len(pending)
+
+    async def _accept(self, inbound: InboundMessage, stream: InboundStream) -> None:
+        if inbound.payload is None:
+            picked = messages.pick(inbound.text, await self.store.choices(inbound.conversation))
+            inbound = dataclasses.replace(inbound, payload=picked) if picked else inbound
         if await stream.accept(inbound):
             metrics.inbound.labels(self.adapter.name).inc()
         else:
             metrics.duplicates.labels(self.adapter.name).inc()
-        return await self._passive(inbound, deadline)
+
+    async def _hear(self, listen: Listen, inbound: InboundMessage, stream: InboundStream) -> None:
+        """The rest of a voice message's callback, in a task of its own: recognition can
+        outlast the budget, and then the answer goes out as 客服消息."""
+        try:
+            heard = await self.voices.hear(listen.media_id, listen.claimed_format)
+            # Never the text: it may hold a 身份证号 (the stream's edge tokenises it).
+            log.info("wechat.voice_heard", outcome=heard.outcome, seconds=round(heard.seconds, 1),
+                     chars=len(heard.text), conversation=inbound.conversation,
+                     message_id=inbound.message_id)
+            if heard.text:
+                await self.store.heard(inbound.message_id, "")
+                await self._accept(dataclasses.replace(inbound, text=heard.text[:MAX_TEXT]), stream)
+            else:
+                reply = BotReply(inbound.message_id, [{"text": VOICE_UNRECOGNISED}],
+                                 {"intent": None, "confidence": None, "topic": None, "faq_id": None,
+                                  "handoff": False})
+                await self.store.heard(inbound.message_id, reply.to_json())
+                await self.deliver(inbound, reply)
+        except Exception as exc:  # a task's failure would otherwise go unseen
+            log.exception("wechat.voice_failed", error=type(exc).__name__, message_id=inbound.message_id)
+        # Cancelled (the gateway stopping) or killed: the record stays for the next start.
+        try:
+            await self.store.voice_done(inbound.message_id)
+        except Exception as exc:  # Redis away: heard once more at the next start, no harm
+            log.warning("wechat.voice_pending_kept", error=type(exc).__name__, message_id=inbound.message_id)
 
     def message_id(self, message: WeChatMessage, conversation: str) -> str:
         # WeChat's advice: MsgId for messages, FromUserName + CreateTime for events. MsgIds
@@ -196,8 +274,8 @@ class WeChatChannel:
         return "e" + pseudonym(self._pseudonyms, "wechat-event", message.openid, str(message.created),
                                message.event, message.event_key, length=24)
 
-    async def _passive(self, inbound: InboundMessage, deadline: float) -> str | None:
-        reply = await self._wait(inbound, deadline)
+    async def _passive(self, inbound: InboundMessage, deadline: float, voice: bool = False) -> str | None:
+        reply = await self._wait(inbound, deadline, voice)
         if reply is None:
             return None
         if reply.status == "deferred":
@@ -211,8 +289,10 @@ class WeChatChannel:
             return outgoing.parts[0] if outgoing.parts else None  # WeChat resent the callback
         return None  # 客服消息 has it
 
-    async def _wait(self, inbound: InboundMessage, deadline: float) -> BotReply | None:
+    async def _wait(self, inbound: InboundMessage, deadline: float, voice: bool) -> BotReply | None:
         stored = await self.redis.get(f"inbound:result:{inbound.key}")
+        if not stored and voice:  # a resend of a voice message nothing could be heard in
+            stored = await self.store.unheard_reply(inbound.message_id)
         if stored:
             return BotReply.from_json(stored)
         remaining = deadline - time.monotonic()

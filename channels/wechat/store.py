@@ -7,6 +7,12 @@
 ``wechat:claim:<message_id>``      who answers a message: ``passive:<unix time>`` (the
                                    callback's own reply) or ``custom`` (客服消息); set once
 ``wechat:ready:<message_id>``      wakes the callback waiting for this reply
+``wechat:voice:<message_id>``      a voice message being heard (``hearing``, briefly, so that
+                                   a resend after a crash starts again), then ``heard`` or the
+                                   request to type sent when nothing could be heard
+``wechat:voice:pending``           hash: voice messages WeChat was told ``success`` for and
+                                   that are not yet heard (message, media id); a gateway that
+                                   stopped half-way hears them again when it starts
 ``wechat:undelivered:<conversation>`` replies WeChat refused (45015, 45047 …), for review
 """
 
@@ -24,6 +30,8 @@ OPENID_TTL_S = 48 * 3600
 CHOICES_TTL_S = 30 * 60
 CLAIM_TTL_S = 86400
 READY_TTL_S = 60
+HEARING_TTL_S = 10
+PENDING_VOICES = "wechat:voice:pending"
 UNDELIVERED_TTL_S = 7 * 86400
 UNDELIVERED_KEEP = 50
 
@@ -78,6 +86,31 @@ class WeChatStore:
             pipe.rpush(key, reply_json)
             pipe.expire(key, READY_TTL_S)
             await pipe.execute()
+
+    # -- voice messages heard by our recognizer ---------------------------------------------
+
+    async def start_hearing(self, message_id: str) -> bool:
+        """True for the one callback that is to start the recognition."""
+        return bool(await self.redis.set(f"wechat:voice:{message_id}", "hearing", nx=True,
+                                         ex=HEARING_TTL_S))
+
+    async def remember_voice(self, message_id: str, record: dict[str, object]) -> None:
+        await self.redis.hset(PENDING_VOICES, message_id, json.dumps(record))
+
+    async def voice_done(self, message_id: str) -> None:
+        await self.redis.hdel(PENDING_VOICES, message_id)
+
+    async def pending_voices(self) -> dict[str, dict[str, object]]:
+        found = await self.redis.hgetall(PENDING_VOICES)
+        return {text(k): json.loads(v) for k, v in found.items()}
+
+    async def heard(self, message_id: str, unheard_reply: str) -> None:
+        await self.redis.set(f"wechat:voice:{message_id}", unheard_reply or "heard", ex=CLAIM_TTL_S)
+
+    async def unheard_reply(self, message_id: str) -> str | None:
+        raw = await self.redis.get(f"wechat:voice:{message_id}")
+        value = text(raw) if raw else ""
+        return value if value.startswith("{") else None
 
     # -- replies WeChat would not take ----------------------------------------------------
 
