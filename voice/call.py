@@ -39,10 +39,14 @@ STRUGGLING = "抱歉，还是没有听清。我会说慢一点，请您慢慢说
 OFFER_HUMAN = "如需人工服务请按0。"
 SLOWER = "好的，我会说慢一点。"
 KEYPAD_HINT = "也可以用电话按键输入，输完请按井号键。"
+# A 受理编号's two letters are keyed on the keys that carry them (voice/keypad.py).
+ACCEPTANCE_KEYPAD_HINT = ("也可以用电话按键输入：字母请按印有它的数字键，比如S和Y按7和9，"
+                          "数字照常按，输完请按井号键。")
 GOODBYE = "感谢您的来电，再见。"
 TRANSFER = "正在为您转接人工服务，请稍候。"
-PROMPTS = (GREETING, REPROMPT, NOT_HEARD, STRUGGLING, OFFER_HUMAN, SLOWER, KEYPAD_HINT, GOODBYE,
-           TRANSFER, *(prompt for prompt, _ in keypad.MENU.values() if prompt))
+PROMPTS = (GREETING, REPROMPT, NOT_HEARD, STRUGGLING, OFFER_HUMAN, SLOWER, KEYPAD_HINT,
+           ACCEPTANCE_KEYPAD_HINT, GOODBYE, TRANSFER,
+           *(prompt for prompt, _ in keypad.MENU.values() if prompt))
 REQUEST_HUMAN = "/request_human"
 FALLBACK_INTENTS = frozenset({"nlu_fallback"})
 MISSES_BEFORE_SLOW = 2          # misrecognitions in a row (nothing heard, or not understood)
@@ -180,7 +184,7 @@ class CallFlow:
         kind = keypad.asks_for_digits(turn.text)
         if kind is not None:
             self._entry = Entry(kind)
-            await self.say_prompt(KEYPAD_HINT)
+            await self.say_prompt(ACCEPTANCE_KEYPAD_HINT if kind == "acceptance" else KEYPAD_HINT)
         return True
 
     async def ask_for_human(self) -> bool:

@@ -14,6 +14,7 @@ from speech.vad import Ended
 from tests.unit.test_voice_flow import ANSWER, FakeMedia, Prompts, Synthesizer, _said
 from voice import keypad
 from voice.call import (
+    ACCEPTANCE_KEYPAD_HINT,
     GREETING,
     KEYPAD_HINT,
     NOT_HEARD,
@@ -162,7 +163,8 @@ async def test_menu_key_two_asks_for_progress_through_the_dialogue() -> None:
     gateway = Gateway(Turn(ASK_ACCEPTANCE))
     flow, media, _ = _call(Heard(), gateway, Key("2"))
     await _run(flow)
-    assert gateway.asked == ["查一下办理进度"] and _said(media)[1:3] == [ASK_ACCEPTANCE, KEYPAD_HINT]
+    assert gateway.asked == ["查一下办理进度"]
+    assert _said(media)[1:3] == [ASK_ACCEPTANCE, ACCEPTANCE_KEYPAD_HINT]
 
 
 # -- keypad entry ------------------------------------------------------------------------------
@@ -176,6 +178,27 @@ async def test_a_keyed_id_number_ends_with_hash_and_star_is_x() -> None:
     assert KEYPAD_HINT in _said(media)
     # The number's digits are not kept in the call's record (it is logged).
     assert flow.record.keys == "" and flow.record.keyed_entries == 1
+
+
+async def test_a_keyed_acceptance_number_gets_its_letters_from_their_keys() -> None:
+    """SY on 7 and 9 (the letters printed on the keys), then the date and the serial."""
+    answer = Turn("受理编号 SY20261103000123（失业保险金）目前的状态是：已受理。")
+    gateway = Gateway(Turn(ASK_ACCEPTANCE), answer)
+    keys = [Key(k) for k in "7920261103000123#"]
+    flow, media, _ = _call(Heard(), gateway, Key("2"), *keys)
+    await _run(flow)
+    assert gateway.asked == ["查一下办理进度", "SY20261103000123"]
+    assert ACCEPTANCE_KEYPAD_HINT in _said(media) and flow.record.keyed_entries == 1
+
+
+def test_every_business_types_letters_fall_on_their_own_keys() -> None:
+    from business.catalog import KIND_BY_PREFIX
+
+    assert sorted(keypad.PREFIX_BY_KEYS.values()) == sorted(KIND_BY_PREFIX)
+    assert keypad.acceptance_from_keys("4720261103000001") == "GS20261103000001"
+    # Not sixteen keys, or letters on keys no type uses: passed on as keyed, for the bot to refuse.
+    assert keypad.acceptance_from_keys("20261103000123") == "20261103000123"
+    assert keypad.acceptance_from_keys("1120261103000123") == "1120261103000123"
 
 
 async def test_zero_inside_a_keyed_number_is_a_digit_and_first_it_is_a_human() -> None:
@@ -199,7 +222,7 @@ async def test_keys_without_a_question_for_a_number_are_no_entry() -> None:
 
 def test_the_bots_questions_for_numbers_are_recognised() -> None:
     assert keypad.asks_for_digits(ASK_ID) == "id"
-    assert keypad.asks_for_digits(ASK_ACCEPTANCE) == "digits"
+    assert keypad.asks_for_digits(ASK_ACCEPTANCE) == "acceptance"
     assert keypad.asks_for_digits(ASK_PHONE) == "digits"
     assert keypad.asks_for_digits("验证码已发送至手机138****5678，5分钟内有效，请输入6位验证码。") == "code"
     assert keypad.asks_for_digits("受理编号 SY20261103000123（失业保险金）目前的状态是：已受理。") is None
