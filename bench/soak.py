@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import secrets
+import shutil
 import time
 import uuid
 from collections import Counter
@@ -24,7 +26,7 @@ from typing import Any
 import httpx
 import psutil
 
-from bench.common import OPEN_LIMITS, PrivateStack, machine, private_stack, publish, today
+from bench.common import OPEN_LIMITS, RESULTS, PrivateStack, machine, private_stack, publish, today
 from bench.load import WEBCHAT, questions
 from bench.wechat import Account, wechat_sender
 from hotline import secrets as stack_secrets
@@ -51,8 +53,10 @@ class Soak:
     def __init__(self, stack: PrivateStack, seconds: float) -> None:
         self.stack = stack
         self.until = time.monotonic() + seconds
+        self.started = time.monotonic()
         self.counts: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
+        self.incidents: list[dict[str, Any]] = []  # when and what, for the first few errors
         self.pool = questions()
         kept = stack_secrets.ensure(stack.stack.state_dir / "secrets.env")
         self.sms_token = kept["SMS_WEBHOOK_TOKEN"]
@@ -60,8 +64,11 @@ class Soak:
     def _text(self) -> str:
         return secrets.choice(self.pool)
 
-    def _error(self, channel: str, what: str) -> None:
+    def _error(self, channel: str, what: str, detail: str = "") -> None:
         self.errors[f"{channel}:{what}"] += 1
+        if len(self.incidents) < 50:
+            self.incidents.append({"t_s": round(time.monotonic() - self.started, 1),
+                                   "error": f"{channel}:{what}", "detail": detail[:300]})
 
     async def rest(self, client: httpx.AsyncClient) -> None:
         session = f"soak-rest-{uuid.uuid4().hex[:12]}"
@@ -97,7 +104,9 @@ class Soak:
                             break
                     await asyncio.sleep(PACE_S)
         except Exception as exc:  # a closed or failed socket is an error, then start another
-            self._error("ws", type(exc).__name__)
+            frame = getattr(exc, "rcvd", None) or getattr(exc, "sent", None)  # the close code, if any
+            code = getattr(frame, "code", None)
+            self._error("ws", type(exc).__name__ + (f":{code}" if code else ""), repr(exc))
             if time.monotonic() < self.until:
                 await asyncio.sleep(PACE_S)
                 await self.socket()
@@ -149,26 +158,48 @@ class Soak:
         return samples
 
 
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (t, y) points: a trend that one spike or one collection hides."""
+    if len(points) < 2:
+        return 0.0
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    spread = sum((t - mean_t) ** 2 for t, _ in points)
+    return sum((t - mean_t) * (y - mean_y) for t, y in points) / spread if spread else 0.0
+
+
 def summarise(samples: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    """Per process: RSS after warm-up (the first quarter skipped), at the end, and the growth."""
+    """Per process: RSS at a quarter, half and three quarters of the run and at the end, the
+    growth over the second half, and its trend in MB per 10 minutes (least squares over the
+    second half's samples: flat memory is a trend near zero once caches have filled)."""
     names = [k for k in samples[0] if k != "t_s"]
-    warm = samples[max(1, len(samples) // 4)]
+    at = {q: samples[min(len(samples) - 1, max(1, len(samples) * q // 4))] for q in (1, 2, 3)}
+    half = len(samples) // 2
     last = samples[-1]
-    return {n: {"warm_mb": warm[n], "end_mb": last[n], "growth_mb": round(last[n] - warm[n], 1),
-                "max_mb": max(s[n] for s in samples)} for n in names}
+    return {n: {"quarter_mb": at[1][n], "half_mb": at[2][n], "three_quarters_mb": at[3][n],
+                "end_mb": last[n], "growth_mb": round(last[n] - at[2][n], 1),
+                "max_mb": max(s[n] for s in samples),
+                "trend_mb_per_10min": round(600 * slope([(s["t_s"], s[n]) for s in samples[half:]]), 1)}
+            for n in names}
 
 
 def table(result: dict[str, Any]) -> str:
-    rows = "\n".join(f"| {name} | {m['warm_mb']} | {m['end_mb']} | {m['growth_mb']:+} | {m['max_mb']} |"
+    rows = "\n".join(f"| {name} | {m['quarter_mb']} | {m['half_mb']} | {m['three_quarters_mb']} | "
+                     f"{m['end_mb']} | {m['growth_mb']:+} | {m['trend_mb_per_10min']:+} | {m['max_mb']} |"
                      for name, m in result["memory"].items())
     counts = ", ".join(f"{k} {v}" for k, v in sorted(result["counts"].items()))
     errors = ", ".join(f"{k} {v}" for k, v in sorted(result["errors"].items())) or "none"
-    return (f"Soak (`make soak`, `python -m bench.soak --minutes N`; {result['date']}, {result['machine']}): "
+    return (f"Soak (`make soak`, `python -m bench.soak --minutes N`; {result['date']}, {result['machine']}, "
+            f"5-minute load average {result['load_average_5min'][0]} at the start, "
+            f"{result['load_average_5min'][1]} at the end): "
             f"{result['minutes']} minutes, {result['citizens']} simulated citizens on each of web chat REST, "
             f"web chat WebSocket and WeChat (one message a second each) plus SMS (one every 8 s), on a "
             f"private stack. Resident memory sampled every {SAMPLE_S:.0f} s (children included); "
-            "warm = after the first quarter.\n\n"
-            "| process | warm MB | end MB | growth | max MB |\n|---|---|---|---|---|\n" + rows +
+            "growth and trend (least-squares slope, MB per 10 minutes) over the second half. "
+            "Redis holds the conversations themselves (trackers, streams, analytics), so it grows with "
+            "the messages stored; the services should not.\n\n"
+            "| process | ¼ MB | ½ MB | ¾ MB | end MB | growth | trend /10 min | max MB |\n"
+            "|---|---|---|---|---|---|---|---|\n" + rows +
             f"\n\nMessages: {counts}. Errors: **{result['error_total']}** ({errors}).")
 
 
@@ -182,10 +213,18 @@ def main(argv: list[str] | None = None) -> int:
     env = {**OPEN_LIMITS, "SMS_QUIET_HOURS": "off", "AGENT_HOURS": "always", "HOTLINE_VOICE": "0"}
     with private_stack(model, extra_env=env) as stack:
         soak = Soak(stack, args.minutes * 60)
+        load_before = os.getloadavg()[1]
         samples = asyncio.run(soak.run(args.citizens))
+        load = [round(load_before, 1), round(os.getloadavg()[1], 1)]  # 5-minute averages
+        if soak.errors:  # the stack's logs go with its folder: keep them for the post-mortem
+            kept = RESULTS / "soak-logs"
+            shutil.rmtree(kept, ignore_errors=True)
+            shutil.copytree(stack.stack.log_dir, kept)
+            print(f"errors: the stack's logs are kept in {kept}")
     result = {"date": today(), "machine": machine(), "minutes": args.minutes, "citizens": args.citizens,
               "counts": dict(soak.counts), "errors": dict(soak.errors),
-              "error_total": sum(soak.errors.values()), "memory": summarise(samples), "samples": samples}
+              "error_total": sum(soak.errors.values()), "memory": summarise(samples), "samples": samples,
+              "load_average_5min": load, "incidents": soak.incidents}
     publish("soak", result, table(result))
     return 0 if result["error_total"] == 0 else 1
 
