@@ -8,7 +8,13 @@ the tracker: intent, confidence and the retrieval intent that answered.
 
 Delivery is idempotent by message id: when the gateway retries a message that Rasa has
 already processed (it crashed before recording the answer), the stored answer is
-returned instead of running the turn twice.
+returned instead of running the turn twice. A turn is also never cut short by the gateway
+giving up: Sanic cancels a handler whose client has gone (the gateway waits
+``RASA_TIMEOUT_S``), so the turn runs in a task of its own, and a redelivery of a message
+still being worked on waits for that same task instead of starting the turn again. Without
+this an overloaded Rasa threw away every turn that waited longer than the gateway's
+timeout for its conversation's lock, and each redelivery queued up again behind it
+(BENCHMARKS.md, soak).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from hotline import signing
+from hotline.turns import Turns
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +59,7 @@ class SignedGatewayInput(InputChannel):
 
     def __init__(self, window: int = signing.DEFAULT_WINDOW_S) -> None:
         self.window = window
+        self.turns = Turns()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint("hotline_gateway", __name__)
@@ -124,20 +132,23 @@ class SignedGatewayInput(InputChannel):
             if replayed is not None:
                 return response.json(replayed)
 
-            collector = _ChannelCollector(str(metadata.get("channel") or ""))
-            await on_new_message(
-                UserMessage(
-                    text,
-                    collector,
-                    sender,
-                    input_channel=str(metadata.get("channel") or channel.name()),
-                    message_id=message_id,
-                    metadata=metadata,
+            async def turn() -> Dict[str, Any]:
+                collector = _ChannelCollector(str(metadata.get("channel") or ""))
+                await on_new_message(
+                    UserMessage(
+                        text,
+                        collector,
+                        sender,
+                        input_channel=str(metadata.get("channel") or channel.name()),
+                        message_id=message_id,
+                        metadata=metadata,
+                    )
                 )
-            )
-            tracker = await agent.tracker_store.retrieve(sender)
-            meta = _meta(tracker.latest_message.parse_data if tracker else {})
-            return response.json({"messages": collector.messages, "meta": meta, "replayed": False})
+                tracker = await agent.tracker_store.retrieve(sender)
+                meta = _meta(tracker.latest_message.parse_data if tracker else {})
+                return {"messages": collector.messages, "meta": meta, "replayed": False}
+
+            return response.json(await channel.turns.run((sender, message_id), turn))
 
         return hook
 
