@@ -10,8 +10,10 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 
@@ -23,14 +25,17 @@ from channels.errors import (
     ForbiddenError,
     GatewayError,
     PayloadTooLargeError,
+    StoreUnavailableError,
     TooManyRequestsError,
     UnauthorizedError,
 )
 from channels.human import record_rating
 from channels.inbound import BotReply, InboundMessage
 from channels.limits import ADDRESS_TEXT, SESSION_TEXT
+from channels.redisio import OUTAGE
 from hotline.signing import pseudonym
 
+log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/api/v1/webchat", tags=["网页聊天"])
 
 SESSION_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
@@ -161,7 +166,11 @@ async def _submit(services: Any, message: InboundMessage) -> None:
 
 
 async def _answer(services: Any, message: InboundMessage) -> BotReply:
-    reply = await services.stream.wait_reply(message, services.settings.reply_wait_s)
+    try:
+        reply = await services.stream.wait_reply(message, services.settings.reply_wait_s)
+    except OUTAGE as exc:  # the message is in the stream already: it will be answered, so hold
+        log.warning("webchat.wait_failed", error=type(exc).__name__)
+        reply = None
     return reply or busy_reply(message.message_id)
 
 
@@ -278,18 +287,27 @@ class _Socket:
             await outbox.put({"type": "ready", "session_id": self.session_id})
             try:
                 while True:
-                    await self._on_frame(await self.ws.receive_text())
+                    await self._on_frame(await self.ws.receive())
             except WebSocketDisconnect:
                 pass
+            except Exception as exc:
+                # Left to FastAPI, an exception with a registered handler (Redis, GatewayError)
+                # is "handled" by a discarded HTTP response and the socket drops without a close
+                # frame (1006) and without a log line; seen in the soak.
+                log.error("webchat.socket_failed", error=type(exc).__name__, exc_info=True)
+                with contextlib.suppress(Exception):
+                    await self.ws.close(code=1011, reason="server error")
             finally:
                 for task in (*self._waiting, writer):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
 
-    async def _on_frame(self, raw: str) -> None:
+    async def _on_frame(self, received: MutableMapping[str, Any]) -> None:
+        if received.get("type") == "websocket.disconnect":
+            raise WebSocketDisconnect(received.get("code", 1000), received.get("reason"))
         try:
-            frame = json.loads(raw)
+            frame = json.loads(received["text"]) if received.get("text") is not None else None
         except ValueError:
             frame = None
         if not isinstance(frame, dict):
@@ -301,21 +319,27 @@ class _Socket:
         if frame.get("type") != "message":
             await self.outbox.put({"type": "error", "error": "不支持的消息类型。"})
             return
+        error = None
         try:
-            incoming = MessageIn(session_id=self.session_id, text=_str(frame.get("text")),
-                                 payload=_str(frame.get("payload")),
-                                 message_id=_str(frame.get("message_id")),
-                                 elder=frame.get("elder") is True)
-            await _admit(self.services, self.conversation, _client(self.ws.client),
-                         incoming.text, incoming.payload)
+            await self._accept(frame)
         except GatewayError as exc:
-            await self.outbox.put({"type": "error", "error": exc.message,
-                                   "message_id": frame.get("message_id")})
-            return
+            error = exc.message
+        except OUTAGE as exc:  # nothing was accepted: the widget keeps the text to send again
+            log.warning("webchat.store_unavailable", error=type(exc).__name__)
+            error = StoreUnavailableError.message
         except ValueError:  # pydantic's ValidationError
-            await self.outbox.put({"type": "error", "error": "消息格式不正确。",
+            error = "消息格式不正确。"
+        if error:
+            await self.outbox.put({"type": "error", "error": error,
                                    "message_id": frame.get("message_id")})
-            return
+
+    async def _accept(self, frame: dict[str, Any]) -> None:
+        incoming = MessageIn(session_id=self.session_id, text=_str(frame.get("text")),
+                             payload=_str(frame.get("payload")),
+                             message_id=_str(frame.get("message_id")),
+                             elder=frame.get("elder") is True)
+        await _admit(self.services, self.conversation, _client(self.ws.client),
+                     incoming.text, incoming.payload)
         message = self.adapter.parse(self.conversation, incoming.text, incoming.payload,
                                      incoming.message_id, incoming.elder)
         await _submit(self.services, message)
@@ -329,16 +353,24 @@ class _Socket:
         await self.outbox.put({"type": "reply", "reply": reply.to_json()})
 
     async def _write(self) -> None:
-        while True:
-            event = await self.outbox.get()
-            if event.get("type") == "reply":
-                reply = BotReply.from_json(event["reply"])
-                seen = (reply.message_id, reply.status)
-                if seen in self._sent:  # answered both to the waiter and through the hub
-                    continue
-                self._sent.add(seen)
-                event = {"type": "reply", **_out(self.adapter, self.session_id, reply).model_dump()}
-            await self.ws.send_json(event)
+        try:
+            while True:
+                event = await self.outbox.get()
+                if event.get("type") == "reply":
+                    reply = BotReply.from_json(event["reply"])
+                    seen = (reply.message_id, reply.status)
+                    if seen in self._sent:  # answered both to the waiter and through the hub
+                        continue
+                    self._sent.add(seen)
+                    event = {"type": "reply",
+                             **_out(self.adapter, self.session_id, reply).model_dump()}
+                await self.ws.send_json(event)
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            return  # the widget went away; the reader sees the disconnect and cleans up
+        except Exception as exc:
+            log.error("webchat.writer_failed", error=type(exc).__name__, exc_info=True)
+            with contextlib.suppress(Exception):
+                await self.ws.close(code=1011, reason="server error")
 
 
 def _str(value: Any) -> str | None:

@@ -12,6 +12,7 @@ import jwt
 import pytest
 import redis as sync_redis
 from fastapi.testclient import TestClient
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.websockets import WebSocketDisconnect
 
 from channels.app import create_app
@@ -99,6 +100,54 @@ def test_socket_refusals_keep_the_connection_open(client: TestClient) -> None:
         assert "格式" in ws.receive_json()["error"]
         ws.send_json({"type": "message", "message_id": "m2", "text": "你好"})
         assert _frames_until(ws, "reply")[-1]["message_id"] == "m2"
+
+
+def test_binary_frame_is_refused_and_the_socket_stays_open(client: TestClient) -> None:
+    with client.websocket_connect("/api/v1/webchat/ws?session_id=w1") as ws:
+        ws.receive_json()
+        ws.send_bytes(b"\x00\xff")
+        assert ws.receive_json() == {"type": "error", "error": "消息格式不正确。"}
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json() == {"type": "pong"}
+
+
+def test_store_timeout_on_a_frame_is_told_and_the_socket_stays_open(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Redis timeout while accepting used to drop the socket without a close frame (1006)
+    and without a log line: FastAPI's HTTP error handler swallowed it (seen in the soak)."""
+    stream = client.app.state.services.stream  # type: ignore[attr-defined]
+    accept = stream.accept
+
+    async def timing_out(message: Any) -> bool:
+        raise RedisTimeoutError("Timeout reading from socket")
+
+    with client.websocket_connect("/api/v1/webchat/ws?session_id=w1") as ws:
+        ws.receive_json()
+        monkeypatch.setattr(stream, "accept", timing_out)
+        ws.send_json({"type": "message", "message_id": "m1", "text": "社保卡丢了"})
+        error = ws.receive_json()
+        assert error == {"type": "error", "message_id": "m1",
+                         "error": "系统正在恢复，您的消息未能送达，请稍后重新发送。如问题紧急，可拨打12333。"}
+        monkeypatch.setattr(stream, "accept", accept)
+        ws.send_json({"type": "message", "message_id": "m1", "text": "社保卡丢了"})
+        reply = _frames_until(ws, "reply")[-1]
+        assert reply["message_id"] == "m1" and reply["status"] == "answered"
+
+
+def test_accepted_message_gets_the_holding_answer_when_the_wait_fails(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once in the stream the message will be answered: "send it again" would be wrong."""
+    stream = client.app.state.services.stream  # type: ignore[attr-defined]
+
+    async def timing_out(message: Any, timeout_s: float) -> None:
+        raise RedisTimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(stream, "wait_reply", timing_out)
+    response = client.post("/api/v1/webchat/messages",
+                           json={"session_id": "h1", "message_id": "m1", "text": "你好"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "deferred" and "已经收到" in body["messages"][0]["text"]
 
 
 def test_late_answer_is_pushed_to_the_open_socket(client: TestClient, rasa: HandoffRasa) -> None:
