@@ -43,9 +43,10 @@ test: lint typecheck
 	$(APP)/pytest -q --durations=25 tests
 
 # 30 minutes of mixed-channel load on a private stack (not part of `make test`);
-# `make soak SOAK_MINUTES=3` for a short run. Figures: BENCHMARKS.md, "soak".
+# `make soak SOAK_MINUTES=3` for a short run, SOAK_PACE=1 (seconds between a citizen's
+# answer and next message; 2 by default) to go past capacity. Figures: BENCHMARKS.md, "soak".
 soak: setup
-	$(APP)/python -m bench.soak --minutes $(or $(SOAK_MINUTES),30)
+	$(APP)/python -m bench.soak --minutes $(or $(SOAK_MINUTES),30) --pace $(or $(SOAK_PACE),2)
 
 screenshots: setup
 	@$(APP)/hotline screenshots
