@@ -58,7 +58,7 @@ make_env() {
   echo "  … 安装 .venv/$name（$lock）"
   local started=$SECONDS
   [[ -x $dir/bin/python ]] || "$PY" -m venv "$dir"
-  quiet "$dir/bin/python" -m pip install -q --upgrade "pip==24.3.1" || failed "$name"
+  quiet "$dir/bin/python" -m pip install -q --upgrade "pip==26.3" || failed "$name"
   quiet "$dir/bin/python" -m pip install -q --no-deps -r "$lock" || failed "$name"
   "$dir/bin/python" -m pip check >/dev/null || { echo "✗ .venv/$name 依赖不一致：" >&2; "$dir/bin/python" -m pip check >&2; exit 1; }
   if [[ -n $extra_lock ]]; then
