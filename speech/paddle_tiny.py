@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from speech.paddle_worker import inside
+
 # Characters of the recogniser's vocabulary: enough to write hotline questions.
 CHARS = ("社保卡养老金失业医疗工伤生育公积金怎么办理查询补办缴费个人账户"
          "退休年龄认证转移接续领取条件待遇人力资源和障局电话号码")
@@ -69,14 +71,8 @@ def make_asr(root: Path) -> Path:
                    "decoding_chunk_size": -1, "num_decoding_left_chunks": -1, "simulate_streaming": False},
     }
     _yaml(root / "model.yaml", config)
-    previous = Path.cwd()
-    try:  # the released model.yaml names its files relative to the model's folder
-        import os
-
-        os.chdir(root)
+    with inside(root):  # the released model.yaml names its files relative to the model's folder
         model = U2Model.from_config(CfgNode(config))
-    finally:
-        os.chdir(previous)
     checkpoint = root / "exp" / "conformer" / "checkpoints" / "wenetspeech.pdparams"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     paddle.save(model.state_dict(), str(checkpoint))

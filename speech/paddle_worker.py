@@ -17,6 +17,7 @@ of 16-bit mono PCM; the answer is a JSON frame, for ``tts`` followed by one PCM 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -25,7 +26,7 @@ import sys
 import traceback
 import wave
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Iterator
 
 from speech import netguard
 
@@ -84,7 +85,7 @@ class Recogniser:
         self._executor = ASRExecutor()
         self._executor.sample_rate = 16000
         self._executor.change_format = False  # the parent resamples to 16 kHz mono
-        with _inside(directory):  # model.yaml names data/… relative to the model's folder
+        with inside(directory):  # model.yaml names data/… relative to the model's folder
             self._executor._init_from_path(model_type=ASR_MODEL, lang="zh", sample_rate=16000,
                                            cfg_path=str(config), ckpt_path=str(checkpoint),
                                            decode_method="attention_rescoring")
@@ -97,7 +98,7 @@ class Recogniser:
             w.setframerate(16000)
             w.writeframes(pcm)
         buffer.seek(0)
-        with _inside(self._dir):
+        with inside(self._dir):
             self._executor.preprocess(ASR_MODEL, buffer)
         self._executor.infer(ASR_MODEL)
         return str(self._executor.postprocess() or "")
@@ -128,17 +129,16 @@ class Synthesiser:
         return (np.clip(wave_out, -1.0, 1.0) * 32767).astype("<i2").tobytes()
 
 
-class _inside:
-    def __init__(self, directory: Path) -> None:
-        self._directory = directory
-        self._previous = Path.cwd()
-
-    def __enter__(self) -> None:
-        self._previous = Path.cwd()
-        os.chdir(self._directory)
-
-    def __exit__(self, *_: object) -> None:
-        os.chdir(self._previous)
+@contextlib.contextmanager
+def inside(directory: Path) -> Iterator[None]:
+    """Work in ``directory`` (PaddleSpeech reads model-relative paths from the cwd); Python
+    3.10 has no ``contextlib.chdir``."""
+    previous = Path.cwd()
+    os.chdir(directory)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
 
 
 def without_english_g2p() -> None:
