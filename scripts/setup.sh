@@ -65,7 +65,9 @@ make_env() {
     quiet "$dir/bin/python" -m pip install -q --no-deps --require-hashes -r "$extra_lock" || failed "$name"
   fi
   if [[ -n $extra ]]; then
-    quiet "$dir/bin/python" -m pip install -q --no-deps --no-build-isolation -e . || failed "$name"
+    # setuptools' generic "editable installation" notice is not for operators.
+    PYTHONWARNINGS=ignore quiet "$dir/bin/python" -m pip install -q --no-deps --no-build-isolation -e . ||
+      failed "$name"
   fi
   echo "$want" > "$stamp"
   echo "  ✓ .venv/$name 安装完成（$((SECONDS - started)) 秒）"
